@@ -1,0 +1,132 @@
+"""Django admin: where categories are configured; cases are read-mostly."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from cases import services
+from cases.models import Account, Case, CaseEvent, Category, Representative, SurveyResponse, Team
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "parent", "active", "target_resolution_hours"]
+    list_filter = ["active", "parent"]
+    search_fields = ["name", "slug", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    actions = ["activate", "deactivate"]
+
+    @admin.action(description="Activate selected categories")
+    def activate(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:
+        changed = services.category_set_active(categories=queryset, active=True)
+        self.message_user(request, f"{changed} categories activated.", messages.SUCCESS)
+
+    @admin.action(description="Deactivate selected categories (they keep their history)")
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:
+        changed = services.category_set_active(categories=queryset, active=False)
+        self.message_user(request, f"{changed} categories deactivated.", messages.SUCCESS)
+
+
+class RepresentativeInline(admin.TabularInline):
+    model = Representative
+    fields = ["display_name", "user", "role", "active"]
+    raw_id_fields = ["user"]
+    extra = 0
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "timezone"]
+    search_fields = ["name"]
+    inlines = [RepresentativeInline]
+
+
+@admin.register(Representative)
+class RepresentativeAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "user", "team", "role", "active"]
+    list_filter = ["team", "role", "active"]
+    search_fields = ["display_name", "user__username", "user__email"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ["name", "external_id", "segment", "annual_value", "status", "churned_at"]
+    list_filter = ["segment", "status"]
+    search_fields = ["name", "external_id"]
+
+
+class CaseEventInline(admin.TabularInline):
+    model = CaseEvent
+    fields = [
+        "occurred_at",
+        "event_type",
+        "actor",
+        "assignee",
+        "from_status",
+        "to_status",
+        "synthetic",
+    ]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["occurred_at", "id"]
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    """Read-mostly: the lifecycle fields are a fold over events and change only through them."""
+
+    list_display = [
+        "external_id",
+        "source",
+        "subject",
+        "status",
+        "category",
+        "assignee",
+        "opened_at",
+    ]
+    list_filter = ["status", "channel", "priority", "category", "team"]
+    search_fields = ["external_id", "subject", "account__name"]
+    date_hierarchy = "opened_at"
+    list_select_related = ["category", "assignee"]
+    show_full_result_count = False
+    raw_id_fields = ["account", "assignee", "resolved_by", "team"]
+    readonly_fields = [
+        "source",
+        "external_id",
+        "status",
+        "team",
+        "assignee",
+        "resolved_by",
+        "opened_at",
+        "assigned_at",
+        "first_response_at",
+        "first_resolved_at",
+        "resolved_at",
+        "closed_at",
+        "last_customer_activity_at",
+        "agent_response_count",
+        "reopened_count",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [CaseEventInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(SurveyResponse)
+class SurveyResponseAdmin(admin.ModelAdmin):
+    list_display = ["case", "representative", "csat", "nps", "effort", "responded_at"]
+    list_filter = ["csat"]
+    raw_id_fields = ["case", "representative"]

@@ -1,0 +1,245 @@
+"""REST interface of the case domain. Thin: validation here, rules in services and selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases import selectors, services
+from cases.filters import CaseFilter
+from cases.models import Account, Case, Category, Team
+from cases.permissions import AdminWritesOnly, CanIngest, HasCaseRole
+from cases.scoping import Role, may_assign, representatives_in_scope, scope_for
+from cases.serializers import (
+    AccountSerializer,
+    CaseCreateSerializer,
+    CaseDetailSerializer,
+    CaseEventCreateSerializer,
+    CaseEventSerializer,
+    CaseListSerializer,
+    CaseSnapshotSerializer,
+    CaseUpdateSerializer,
+    CategorySerializer,
+    RepresentativeSerializer,
+    TeamSerializer,
+)
+from supportmetrics.exceptions import ApplicationError, field_errors
+from supportmetrics.pagination import CaseCursorPagination
+
+BULK_MAX_ITEMS = 100
+
+
+class TeamViewSet(viewsets.ModelViewSet):
+    queryset = Team.objects.all()
+    serializer_class = TeamSerializer
+    permission_classes = [AdminWritesOnly]
+    filterset_fields = ["name"]
+
+
+class RepresentativeViewSet(viewsets.ModelViewSet):
+    serializer_class = RepresentativeSerializer
+    permission_classes = [AdminWritesOnly]
+    filterset_fields = ["team", "role", "active"]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return representatives_in_scope(scope_for(self.request.user))
+
+
+class AccountViewSet(viewsets.ModelViewSet):
+    queryset = Account.objects.all()
+    serializer_class = AccountSerializer
+    permission_classes = [AdminWritesOnly]
+    filterset_fields = ["segment", "status", "external_id"]
+
+
+class CategoryViewSet(viewsets.ModelViewSet):
+    queryset = Category.objects.select_related("parent")
+    serializer_class = CategorySerializer
+    permission_classes = [AdminWritesOnly]
+    filterset_fields = ["active", "slug"]
+
+
+class CaseViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Cases in the caller's scope. Status and assignment change through case events."""
+
+    permission_classes = [HasCaseRole]
+    filterset_class = CaseFilter
+    pagination_class = CaseCursorPagination
+
+    def get_queryset(self) -> QuerySet[Case]:
+        return selectors.case_list(scope=scope_for(self.request.user))
+
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        return {
+            "list": CaseListSerializer,
+            "create": CaseCreateSerializer,
+            "update": CaseUpdateSerializer,
+            "partial_update": CaseUpdateSerializer,
+        }.get(self.action, CaseDetailSerializer)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("ordering", enum=["-opened_at", "opened_at"], default="-opened_at")
+        ]
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        request=CaseCreateSerializer,
+        responses={201: CaseDetailSerializer, 200: CaseDetailSerializer},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        scope = scope_for(request.user)
+        serializer = CaseCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if scope.role == Role.REP and data["assignee"] is None:
+            data["assignee"] = scope.representative  # a rep's new case is theirs
+        if not may_assign(scope, data["assignee"]):
+            raise ApplicationError(
+                "You may not assign cases to this representative.",
+                code="permission_denied",
+                status_code=403,
+            )
+        case, created = services.case_create(
+            **data,
+            team=scope.representative.team
+            if scope.role == Role.MANAGER and not data["assignee"]
+            else None,
+            actor=scope.representative,
+        )
+        if not selectors.case_list(scope=scope).filter(pk=case.pk).exists():
+            # An existing case with this external id, outside the caller's scope.
+            raise ApplicationError(
+                "A case with this external id already exists.", code="case_exists", status_code=409
+            )
+        body = CaseDetailSerializer(selectors.case_get(scope=scope, case_id=case.pk)).data
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(request=CaseUpdateSerializer, responses=CaseDetailSerializer)
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        case = self.get_object()
+        serializer = CaseUpdateSerializer(data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        case = services.case_update(case=case, data=dict(serializer.validated_data))
+        scope = scope_for(request.user)
+        return Response(CaseDetailSerializer(selectors.case_get(scope=scope, case_id=case.pk)).data)
+
+
+class CaseEventApi(APIView):
+    """The history of a case (GET) and how clients report what happened to it (POST)."""
+
+    permission_classes = [HasCaseRole]
+
+    def _case(self, request: Request, case_id: int) -> Case:
+        return get_object_or_404(selectors.case_list(scope=scope_for(request.user)), pk=case_id)
+
+    @extend_schema(responses=CaseEventSerializer(many=True))
+    def get(self, request: Request, case_id: int) -> Response:
+        case = self._case(request, case_id)
+        return Response(CaseEventSerializer(selectors.case_event_list(case=case), many=True).data)
+
+    @extend_schema(
+        request=CaseEventCreateSerializer,
+        responses={201: CaseEventSerializer, 200: CaseEventSerializer},
+    )
+    def post(self, request: Request, case_id: int) -> Response:
+        scope = scope_for(request.user)
+        case = self._case(request, case_id)
+        serializer = CaseEventCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if not may_assign(scope, data["assignee"]):
+            raise ApplicationError(
+                "You may not assign cases to this representative.",
+                code="permission_denied",
+                status_code=403,
+            )
+        event, created = services.case_event_record(case=case, actor=scope.representative, **data)
+        return Response(
+            CaseEventSerializer(event).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+BulkResultSerializer = inline_serializer(
+    "CaseBulkResult",
+    fields={
+        "index": serializers.IntegerField(),
+        "id": serializers.IntegerField(required=False),
+        "result": serializers.ChoiceField(
+            choices=["created", "updated", "unchanged"], required=False
+        ),
+        "errors": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()), required=False
+        ),
+    },
+)
+
+
+class CaseBulkUpsertApi(APIView):
+    """Upsert up to 100 cases by (source, external_id); each item in its own savepoint."""
+
+    permission_classes = [CanIngest]
+
+    @extend_schema(
+        request=CaseSnapshotSerializer(many=True),
+        responses=inline_serializer("CaseBulkResponse", fields={"results": BulkResultSerializer}),
+    )
+    def post(self, request: Request) -> Response:
+        items = request.data
+        if not isinstance(items, list):
+            raise serializers.ValidationError({"non_field_errors": ["Send a JSON array of cases."]})
+        if len(items) > BULK_MAX_ITEMS:
+            raise serializers.ValidationError(
+                {
+                    "non_field_errors": [
+                        f"At most {BULK_MAX_ITEMS} cases per request; got {len(items)}."
+                    ]
+                }
+            )
+        results = []
+        with transaction.atomic():
+            for index, item in enumerate(items):
+                results.append({"index": index, **self._upsert_one(item)})
+        return Response({"results": results})
+
+    @staticmethod
+    def _upsert_one(item: Any) -> dict[str, Any]:
+        serializer = CaseSnapshotSerializer(data=item)
+        if not serializer.is_valid():
+            return {"errors": field_errors(serializer.errors)}
+        data = dict(serializer.validated_data)
+        source, external_id = data.pop("source"), data.pop("external_id")
+        try:
+            with transaction.atomic():
+                case, result = services.case_snapshot_upsert(
+                    source=source, external_id=external_id, data=data
+                )
+        except ApplicationError as error:
+            return {"errors": error.extra.get("fields") or {"non_field_errors": [error.message]}}
+        except IntegrityError as error:
+            # A database constraint the validation above did not foresee; report, don't 500.
+            return {
+                "errors": {
+                    "non_field_errors": [
+                        f"Rejected by a database constraint: {error.__cause__ or error}"
+                    ]
+                }
+            }
+        return {"id": case.pk, "result": result}

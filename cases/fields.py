@@ -1,0 +1,56 @@
+"""Serializer fields shared by the case APIs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from cases.models import Representative
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 timestamp that must carry its UTC offset; stored in UTC.
+
+    A naive timestamp is ambiguous (whose local time?), so it is refused instead of
+    being silently read as UTC.
+    """
+
+    default_error_messages = {
+        "naive": "Timestamp has no time zone; add an offset such as 'Z' or '+02:00'.",
+    }
+
+    def to_internal_value(self, value: Any) -> datetime:
+        if isinstance(value, str):
+            parsed = serializers.DateTimeField(default_timezone=UTC).to_internal_value(value)
+            text = value.strip()
+            if not (text.endswith(("Z", "z")) or _has_offset(text)):
+                self.fail("naive")
+            return parsed.astimezone(UTC)
+        if isinstance(value, datetime):
+            if timezone.is_naive(value):
+                self.fail("naive")
+            return value.astimezone(UTC)
+        return super().to_internal_value(value)
+
+
+def _has_offset(text: str) -> bool:
+    time_part = text.split("T", 1)[1] if "T" in text else text.split(" ", 1)[-1]
+    return "+" in time_part or "-" in time_part
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class RepresentativeUsernameField(serializers.SlugRelatedField):
+    """A representative named by their login username (stable across systems, unlike ids)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        if not kwargs.get("read_only"):
+            kwargs.setdefault("queryset", Representative.objects.select_related("user", "team"))
+        super().__init__(slug_field="user__username", **kwargs)
+
+    def to_representation(self, obj: Representative) -> str:
+        return obj.user.username

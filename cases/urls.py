@@ -1,0 +1,19 @@
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from cases import apis
+
+app_name = "cases"
+
+router = DefaultRouter(trailing_slash=True)
+router.register("teams", apis.TeamViewSet, basename="team")
+router.register("reps", apis.RepresentativeViewSet, basename="rep")
+router.register("accounts", apis.AccountViewSet, basename="account")
+router.register("categories", apis.CategoryViewSet, basename="category")
+router.register("cases", apis.CaseViewSet, basename="case")
+
+urlpatterns = [
+    path("cases/bulk/", apis.CaseBulkUpsertApi.as_view(), name="case-bulk-upsert"),
+    path("cases/<int:case_id>/events/", apis.CaseEventApi.as_view(), name="case-events"),
+    *router.urls,
+]

@@ -1,0 +1,43 @@
+"""Request body limits that answer 413 in the API's error shape before anything is parsed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from supportmetrics.exceptions import error_body
+
+
+class RequestBodyLimitMiddleware:
+    """Refuse oversize bodies: JSON bodies above the JSON limit, uploads above the upload limit.
+
+    Django's own DATA_UPLOAD_MAX_MEMORY_SIZE answers 400 and only for form data; clients
+    deserve a 413 that says which limit they hit.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        is_upload = request.content_type == "multipart/form-data"
+        limit = (
+            settings.SUPPORTMETRICS_MAX_UPLOAD_BYTES
+            if is_upload
+            else settings.SUPPORTMETRICS_MAX_JSON_BODY_BYTES
+        )
+        if length > limit:
+            return JsonResponse(
+                error_body(
+                    f"Request body is {length} bytes; the limit is {limit} bytes.",
+                    "request_too_large",
+                    {"limit_bytes": limit},
+                ),
+                status=413,
+            )
+        return self.get_response(request)
