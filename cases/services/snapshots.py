@@ -86,7 +86,9 @@ def snapshot_errors(
     return errors
 
 
-def _synthetic_events(case: Case) -> list[CaseEvent]:
+def synthetic_events(case: Case) -> list[CaseEvent]:
+    """The history a snapshot implies (unsaved events); the bulk API and the CSV import share it."""
+
     def event(event_type: str, at: datetime, **extra: Any) -> CaseEvent:
         return CaseEvent(case=case, event_type=event_type, occurred_at=at, synthetic=True, **extra)
 
@@ -161,7 +163,7 @@ def case_snapshot_upsert(
         case = Case(source=source, external_id=external_id, **values)
         case.full_clean(validate_unique=False, validate_constraints=False)
         case.save()
-        CaseEvent.objects.bulk_create(_synthetic_events(case))
+        CaseEvent.objects.bulk_create(synthetic_events(case))
         return case, "created"
 
     changed = [name for name, value in values.items() if getattr(existing, name) != value]
@@ -174,7 +176,7 @@ def case_snapshot_upsert(
     existing.events.filter(synthetic=True).delete()
     reported = set(existing.events.filter(synthetic=False).values_list("event_type", "occurred_at"))
     CaseEvent.objects.bulk_create(
-        [e for e in _synthetic_events(existing) if (e.event_type, e.occurred_at) not in reported]
+        [e for e in synthetic_events(existing) if (e.event_type, e.occurred_at) not in reported]
     )
     return existing, "updated"
 
