@@ -1,0 +1,1 @@
+"""KPI endpoints, one APIView per figure."""

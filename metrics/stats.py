@@ -1,0 +1,42 @@
+"""Small statistics helpers applied to figures the database already aggregated."""
+
+from __future__ import annotations
+
+import math
+
+from metrics.types import Interval
+
+Z95 = 1.959963984540054
+
+
+def wilson_interval(successes: int, n: int, z: float = Z95) -> Interval:
+    """Wilson score interval for a proportion: well-behaved for small n and for 0% or 100%."""
+    if n <= 0:
+        return Interval(None, None, None)
+    p = successes / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return Interval(p, max(0.0, centre - half), min(1.0, centre + half))
+
+
+def gini(values: list[float]) -> float | None:
+    """Gini coefficient of non-negative values (0 = perfectly even, → 1 = all on one)."""
+    n = len(values)
+    total = sum(values)
+    if n == 0 or total == 0:
+        return None
+    ordered = sorted(values)
+    weighted = sum((i + 1) * v for i, v in enumerate(ordered))
+    return (2 * weighted) / (n * total) - (n + 1) / n
+
+
+def two_proportion_z(s1: int, n1: int, s2: int, n2: int) -> float | None:
+    """z statistic for the difference of two proportions (pooled); None when undefined."""
+    if n1 == 0 or n2 == 0:
+        return None
+    pooled = (s1 + s2) / (n1 + n2)
+    variance = pooled * (1 - pooled) * (1 / n1 + 1 / n2)
+    if variance == 0:
+        return None
+    return (s1 / n1 - s2 / n2) / math.sqrt(variance)
