@@ -7,7 +7,16 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from cases import services
-from cases.models import Account, Case, CaseEvent, Category, Representative, SurveyResponse, Team
+from cases.models import (
+    Account,
+    Case,
+    CaseEvent,
+    Category,
+    Representative,
+    SurveyResponse,
+    Team,
+    TeamClosure,
+)
 
 
 @admin.register(Category)
@@ -36,11 +45,16 @@ class RepresentativeInline(admin.TabularInline):
     extra = 0
 
 
+class TeamClosureInline(admin.TabularInline):
+    model = TeamClosure
+    extra = 0
+
+
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "timezone"]
+    list_display = ["name", "timezone", "holiday_country"]
     search_fields = ["name"]
-    inlines = [RepresentativeInline]
+    inlines = [RepresentativeInline, TeamClosureInline]
 
 
 @admin.register(Representative)

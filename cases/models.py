@@ -20,9 +20,40 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"{value!r} is not an IANA time zone name.", code="invalid_timezone")
 
 
+def default_business_hours() -> dict[str, list[list[str]]]:
+    return {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+
+
+def validate_business_hours(value: object) -> None:
+    from cases.business_hours import parse_weekly_hours
+
+    if not isinstance(value, dict):
+        raise ValidationError("Opening hours are an object like {'mon': [['09:00', '17:00']]}.")
+    try:
+        parse_weekly_hours(value)
+    except ValueError as error:
+        raise ValidationError(str(error), code="invalid_business_hours") from error
+
+
+def validate_holiday_country(value: str) -> None:
+    import holidays
+
+    if value and value not in holidays.list_supported_countries():
+        raise ValidationError(f"{value!r} is not a country the holidays package knows.")
+
+
 class Team(models.Model):
+    """A support team: its calendar (time zone, opening hours, holidays) sets its clocks."""
+
     name = models.CharField(max_length=120, unique=True)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    business_hours = models.JSONField(
+        default=default_business_hours, validators=[validate_business_hours]
+    )
+    holiday_country = models.CharField(
+        max_length=8, blank=True, validators=[validate_holiday_country]
+    )
+    holiday_subdivision = models.CharField(max_length=16, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -30,6 +61,23 @@ class Team(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class TeamClosure(models.Model):
+    """A day the team is closed beyond public holidays (an offsite, a local holiday)."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="closures")
+    date = models.DateField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "date"], name="team_closure_unique_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team} closed {self.date}"
 
 
 class Representative(models.Model):
@@ -194,6 +242,12 @@ class Case(models.Model):
     last_customer_activity_at = models.DateTimeField(null=True, blank=True)
     agent_response_count = models.PositiveIntegerField(default=0)
     reopened_count = models.PositiveIntegerField(default=0)
+    # Durations fixed when the event happened, in calendar and in the team's business time
+    # (cases.business_hours); a later schedule change does not rewrite them.
+    first_response_seconds = models.BigIntegerField(null=True, blank=True)
+    first_response_business_seconds = models.BigIntegerField(null=True, blank=True)
+    resolution_seconds = models.BigIntegerField(null=True, blank=True)
+    resolution_business_seconds = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -231,6 +285,16 @@ class Case(models.Model):
                 condition=Q(status="closed", closed_at__isnull=False)
                 | (~Q(status="closed") & Q(closed_at__isnull=True)),
                 name="case_closed_at_matches_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(first_response_seconds__isnull=True)
+                | Q(first_response_seconds__gte=0, first_response_business_seconds__gte=0),
+                name="case_first_response_durations_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolution_seconds__isnull=True)
+                | Q(resolution_seconds__gte=0, resolution_business_seconds__gte=0),
+                name="case_resolution_durations_non_negative",
             ),
             models.CheckConstraint(
                 condition=Q(agent_response_count=0, first_response_at__isnull=True)

@@ -25,7 +25,15 @@ from cases.models import (
 class TeamSerializer(serializers.ModelSerializer):
     class Meta:
         model = Team
-        fields = ["id", "name", "timezone", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "timezone",
+            "business_hours",
+            "holiday_country",
+            "holiday_subdivision",
+            "created_at",
+        ]
         read_only_fields = ["created_at"]
 
 

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cases.models import Account, Case, CaseEvent, CaseStatus, Category, Representative, Team
+from cases.services.durations import duration_updates, team_calendar
 from cases.state import CaseState, TransitionError, apply_event
 from supportmetrics.exceptions import ApplicationError
 
@@ -185,9 +186,14 @@ def case_event_record(
         from_status=before.status,
         to_status=after.status,
     )
-    changed = [name for name, value in after.as_fields().items() if getattr(case, name) != value]
+    fields = after.as_fields()
+    team = Team.objects.filter(pk=after.team_id).first() if after.team_id else None
+    fields.update(
+        duration_updates(before=before.as_fields(), after=fields, calendar=team_calendar(team))
+    )
+    changed = [name for name, value in fields.items() if getattr(case, name) != value]
     for name in changed:
-        setattr(case, name, getattr(after, name))
+        setattr(case, name, fields[name])
     if changed:
         case.save(update_fields=[*changed, "updated_at"])
     return event, True

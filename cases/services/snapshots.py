@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases.models import Case, CaseEvent, CaseStatus
+from cases.services.durations import duration_updates, team_calendar
 from cases.services.lifecycle import CLOCK_SKEW
 from supportmetrics.exceptions import ApplicationError
 
@@ -158,6 +159,17 @@ def case_snapshot_upsert(
         existing.first_resolved_at
         if existing and existing.first_resolved_at
         else values["resolved_at"]
+    )
+    before = (
+        {
+            name: getattr(existing, name)
+            for name in ("opened_at", "first_response_at", "resolved_at")
+        }
+        if existing
+        else None
+    )
+    values.update(
+        duration_updates(before=before, after=values, calendar=team_calendar(values["team"]))
     )
     if existing is None:
         case = Case(source=source, external_id=external_id, **values)
