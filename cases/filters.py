@@ -3,17 +3,34 @@
 from __future__ import annotations
 
 import django_filters
+from django.db.models import QuerySet
 
-from cases.models import Case, CaseStatus, Channel, Priority
+from cases.models import Account, Case, CaseStatus, Channel, Priority
+
+
+class NumberInFilter(django_filters.BaseInFilter, django_filters.NumberFilter):
+    """``?category_id=3,4`` → category_id IN (3, 4)."""
 
 
 class CaseFilter(django_filters.FilterSet):
+    """Case-list filters; metrics drill-down links use the same names (metrics/drilldown.py)."""
+
     status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices)
     channel = django_filters.MultipleChoiceFilter(choices=Channel.choices)
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
     category = django_filters.CharFilter(field_name="category__slug")
     assignee = django_filters.CharFilter(field_name="assignee__user__username")
     unassigned = django_filters.BooleanFilter(field_name="assignee", lookup_expr="isnull")
+    rep = django_filters.NumberFilter(field_name="assignee_id")
+    resolved_by = django_filters.NumberFilter(field_name="resolved_by_id")
+    category_id = NumberInFilter(field_name="category_id")
+    segment = django_filters.MultipleChoiceFilter(
+        field_name="account__segment", choices=Account.Segment.choices
+    )
+    reopened = django_filters.BooleanFilter(method="filter_reopened")
+    agent_responses_max = django_filters.NumberFilter(
+        field_name="agent_response_count", lookup_expr="lte"
+    )
     team = django_filters.NumberFilter(field_name="team_id")
     account = django_filters.CharFilter(field_name="account__external_id")
     source = django_filters.CharFilter()
@@ -26,3 +43,6 @@ class CaseFilter(django_filters.FilterSet):
     class Meta:
         model = Case
         fields: list[str] = []
+
+    def filter_reopened(self, queryset: QuerySet[Case], name: str, value: bool) -> QuerySet[Case]:
+        return queryset.filter(reopened_count__gt=0) if value else queryset.filter(reopened_count=0)

@@ -13,6 +13,8 @@ from metrics.kpis import backlog
 from metrics.params import KpiQuerySerializer
 from metrics.types import KpiFilter
 
+OPEN = ["new", "open", "pending"]
+
 
 class KpiBacklogApi(KpiApi):
     """Open cases now by age bucket and group, and the daily backlog trend over the period."""
@@ -40,7 +42,7 @@ class KpiBacklogApi(KpiApi):
             "open_now": {
                 "n": result.open_now,
                 "age": result.age,
-                "cases_url": cases_link(f, period_field=None, status="new,open,pending"),
+                "cases_url": cases_link(f, period_field=None, status=OPEN),
             },
             "group_by": options["group_by"],
             "rows": [
@@ -49,7 +51,7 @@ class KpiBacklogApi(KpiApi):
                     "n": g.n,
                     "age": g.age,
                     "cases_url": cases_link(
-                        f, period_field=None, status="new,open,pending", **{group_param: g.key}
+                        f, period_field=None, status=OPEN, **{group_param: g.key}
                     ),
                 }
                 for g in result.groups
@@ -86,9 +88,7 @@ class KpiBacklogRepHistoryApi(KpiApi):
                     "baseline_ratio": t.baseline_ratio,
                     "persistently_high": t.persistently_high,
                     "weeks": t.weeks,
-                    "cases_url": cases_link(
-                        f, period_field=None, status="new,open,pending", rep=t.rep
-                    ),
+                    "cases_url": cases_link(f, period_field=None, status=OPEN, rep=t.rep),
                 }
                 for t in trends
             ]

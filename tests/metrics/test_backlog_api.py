@@ -94,3 +94,12 @@ def test_bad_parameters_name_the_field(backlog_cases, client_for, params, field)
     body = response.json()
     assert body["code"] == "validation_error"
     assert field in body["extra"]["fields"]
+
+
+def test_drilldown_links_list_exactly_the_cases_behind_each_figure(backlog_cases, client_for):
+    client = client_for(backlog_cases.manager_a)
+    data = client.get(URL, {"last_days": 7}).json()["data"]
+    for figure in [data["open_now"], *data["rows"]]:
+        listed = client.get(figure["cases_url"], {"page_size": 500}).json()["results"]
+        assert len(listed) == figure["n"]
+        assert {c["status"] for c in listed} <= {"new", "open", "pending"}
