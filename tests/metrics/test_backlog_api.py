@@ -100,6 +100,6 @@ def test_drilldown_links_list_exactly_the_cases_behind_each_figure(backlog_cases
     client = client_for(backlog_cases.manager_a)
     data = client.get(URL, {"last_days": 7}).json()["data"]
     for figure in [data["open_now"], *data["rows"]]:
-        listed = client.get(figure["cases_url"], {"page_size": 500}).json()["results"]
+        listed = client.get(figure["cases_url"] + "&page_size=500").json()["results"]
         assert len(listed) == figure["n"]
         assert {c["status"] for c in listed} <= {"new", "open", "pending"}
