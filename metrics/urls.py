@@ -1,10 +1,29 @@
-from django.urls import path
+"""KPI endpoints under /api/v1/metrics/: each API module declares its own urlpatterns."""
 
-from metrics.apis.backlog import KpiBacklogApi, KpiBacklogRepHistoryApi
+from metrics.apis import (
+    accounts,
+    backlog,
+    coaching,
+    csat,
+    fcr,
+    frequency,
+    load,
+    queue,
+    seasonality,
+    times,
+)
 
 app_name = "metrics"
 
 urlpatterns = [
-    path("backlog/", KpiBacklogApi.as_view(), name="kpi-backlog"),
-    path("backlog/reps/", KpiBacklogRepHistoryApi.as_view(), name="kpi-backlog-rep-history"),
+    *backlog.urlpatterns,
+    *load.urlpatterns,
+    *times.urlpatterns,
+    *fcr.urlpatterns,
+    *frequency.urlpatterns,
+    *seasonality.urlpatterns,
+    *queue.urlpatterns,
+    *accounts.urlpatterns,
+    *csat.urlpatterns,
+    *coaching.urlpatterns,
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.urls import path
 from rest_framework import serializers
 
 from metrics.apis.base import KpiApi, kpi_schema
@@ -96,3 +97,9 @@ class KpiBacklogRepHistoryApi(KpiApi):
 
     def csv_rows(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         return [{k: v for k, v in r.items() if k != "weeks"} for r in body["data"]["rows"]]
+
+
+urlpatterns = [
+    path("backlog/", KpiBacklogApi.as_view(), name="kpi-backlog"),
+    path("backlog/reps/", KpiBacklogRepHistoryApi.as_view(), name="kpi-backlog-rep-history"),
+]

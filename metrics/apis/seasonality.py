@@ -1,0 +1,5 @@
+"""KPI endpoints: seasonality (to be built)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
