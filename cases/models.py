@@ -233,6 +233,10 @@ class Case(models.Model):
         blank=True,
         related_name="resolved_cases",
     )
+    # Who sent the first agent response: first response time is theirs.
+    first_responder = models.ForeignKey(
+        Representative, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     opened_at = models.DateTimeField()
     assigned_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)

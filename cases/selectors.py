@@ -10,7 +10,7 @@ from cases.scoping import Scope, cases_in_scope
 
 def case_list(*, scope: Scope) -> QuerySet[Case]:
     return cases_in_scope(scope).select_related(
-        "account", "category", "assignee__user", "resolved_by__user"
+        "account", "category", "assignee__user", "resolved_by__user", "first_responder__user"
     )
 
 

@@ -35,6 +35,7 @@ class CaseState:
     assignee_id: int | None = None
     team_id: int | None = None
     resolved_by_id: int | None = None
+    first_responder_id: int | None = None
     assigned_at: datetime | None = None
     first_response_at: datetime | None = None
     first_resolved_at: datetime | None = None
@@ -50,6 +51,7 @@ class CaseState:
         "assignee_id",
         "team_id",
         "resolved_by_id",
+        "first_responder_id",
         "assigned_at",
         "first_response_at",
         "first_resolved_at",
@@ -81,7 +83,8 @@ def apply_event(
     """Return the state after one event, or raise TransitionError.
 
     - `closed` is terminal: no event of any kind is accepted after it.
-    - `agent_response` sets the first response once, counts every response and moves a
+    - `agent_response` sets the first response (and its responder: the actor, else the
+      assignee) once, counts every response and moves a
       `new` case to `open`; it is refused on a resolved case (reopen it first).
     - `customer_response` moves a `pending` case back to `open`; on a resolved case it only
       records the activity (reopening is an explicit event).
@@ -114,6 +117,11 @@ def apply_event(
             state,
             status=CaseStatus.OPEN if status == CaseStatus.NEW else status,
             first_response_at=state.first_response_at or occurred_at,
+            first_responder_id=(
+                state.first_responder_id
+                if state.first_response_at
+                else (actor_id or state.assignee_id)
+            ),
             agent_response_count=state.agent_response_count + 1,
         )
 

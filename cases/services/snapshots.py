@@ -31,6 +31,7 @@ SNAPSHOT_FIELDS = (
     "team",
     "assignee",
     "resolved_by",
+    "first_responder",
     "opened_at",
     "assigned_at",
     "first_response_at",
@@ -104,7 +105,11 @@ def synthetic_events(case: Case) -> list[CaseEvent]:
         )
     if case.first_response_at:
         events.append(
-            event(CaseEvent.Type.AGENT_RESPONSE, case.first_response_at, actor_id=case.assignee_id)
+            event(
+                CaseEvent.Type.AGENT_RESPONSE,
+                case.first_response_at,
+                actor_id=case.first_responder_id or case.assignee_id,
+            )
         )
     if case.resolved_at:
         events.append(
@@ -132,6 +137,10 @@ def _complete(data: dict[str, Any]) -> dict[str, Any]:
         data["resolved_by"] = data.get("resolved_by") or assignee
     else:
         data["resolved_by"] = None
+    if data.get("first_response_at") is not None:
+        data["first_responder"] = data.get("first_responder") or assignee
+    else:
+        data["first_responder"] = None
     data.setdefault("agent_response_count", 0)
     data.setdefault("reopened_count", 0)
     return data
