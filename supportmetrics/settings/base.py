@@ -137,6 +137,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Per-rep figures below this many cases/responses say "insufficient data" instead of a number.
+SUPPORTMETRICS_MIN_SAMPLE = env.int("SUPPORTMETRICS_MIN_SAMPLE", default=10)
+
 # Celery: eager and in-process unless a broker is configured.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
