@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -26,9 +27,13 @@ class AwareDateTimeField(serializers.DateTimeField):
 
     def to_internal_value(self, value: Any) -> datetime:
         if isinstance(value, str):
-            parsed = serializers.DateTimeField(default_timezone=UTC).to_internal_value(value)
             text = value.strip()
-            if not (text.endswith(("Z", "z")) or _has_offset(text)):
+            if text.endswith("z"):  # RFC 3339 allows a lower-case "z"; Python's parser does not
+                text = text[:-1] + "Z"
+            parsed = serializers.DateTimeField(default_timezone=UTC).to_internal_value(text)
+            # Ask the parser whether it saw an offset rather than looking for "+"/"-" in the
+            # text: a bare date ("2026-03-02") has dashes, no offset, and is naive.
+            if timezone.is_naive(parse_datetime(text)):  # type: ignore[arg-type]
                 self.fail("naive")
             return parsed.astimezone(UTC)
         if isinstance(value, datetime):
@@ -36,11 +41,6 @@ class AwareDateTimeField(serializers.DateTimeField):
                 self.fail("naive")
             return value.astimezone(UTC)
         return super().to_internal_value(value)
-
-
-def _has_offset(text: str) -> bool:
-    time_part = text.split("T", 1)[1] if "T" in text else text.split(" ", 1)[-1]
-    return "+" in time_part or "-" in time_part
 
 
 @extend_schema_field(OpenApiTypes.STR)

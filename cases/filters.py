@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from cases.models import Account, Case, CaseStatus, Channel, Priority
 
 
 class NumberInFilter(django_filters.BaseInFilter, django_filters.NumberFilter):
     """``?category_id=3,4`` → category_id IN (3, 4)."""
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class StrictBooleanFilter(django_filters.TypedChoiceFilter):
+    """``true``/``false`` (or ``True``/``False``, ``1``/``0``); anything else answers 400.
+
+    django-filter's BooleanFilter reads a value it does not understand as "no filter", so
+    ``?unassigned=yes`` silently answered every case.
+    """
+
+    TRUE = ("true", "True", "1")
+    FALSE = ("false", "False", "0")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("choices", [(v, v) for v in (*self.TRUE, *self.FALSE)])
+        kwargs.setdefault("coerce", lambda value: value in StrictBooleanFilter.TRUE)
+        super().__init__(*args, **kwargs)
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -20,14 +41,14 @@ class CaseFilter(django_filters.FilterSet):
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
     category = django_filters.CharFilter(field_name="category__slug")
     assignee = django_filters.CharFilter(field_name="assignee__user__username")
-    unassigned = django_filters.BooleanFilter(field_name="assignee", lookup_expr="isnull")
+    unassigned = StrictBooleanFilter(field_name="assignee", lookup_expr="isnull")
     rep = django_filters.NumberFilter(field_name="assignee_id")
     resolved_by = django_filters.NumberFilter(field_name="resolved_by_id")
     category_id = NumberInFilter(field_name="category_id")
     segment = django_filters.MultipleChoiceFilter(
         field_name="account__segment", choices=Account.Segment.choices
     )
-    reopened = django_filters.BooleanFilter(method="filter_reopened")
+    reopened = StrictBooleanFilter(method="filter_reopened")
     agent_responses_max = django_filters.NumberFilter(
         field_name="agent_response_count", lookup_expr="lte"
     )

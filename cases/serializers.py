@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.db import transaction
 from rest_framework import serializers
 
@@ -38,8 +39,14 @@ class TeamSerializer(serializers.ModelSerializer):
 
 
 class RepresentativeSerializer(serializers.ModelSerializer):
-    username = serializers.CharField(source="user.username")
-    email = serializers.EmailField(source="user.email", required=False, allow_blank=True)
+    # The User model's own limits: without them a long or odd username reached the database
+    # (a 500 for > 150 characters) or created a user that cannot log in.
+    username = serializers.CharField(
+        source="user.username", max_length=150, validators=[UnicodeUsernameValidator()]
+    )
+    email = serializers.EmailField(
+        source="user.email", required=False, allow_blank=True, max_length=254
+    )
 
     class Meta:
         model = Representative
@@ -88,6 +95,8 @@ class AccountSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["created_at"]
+        # Mirrors the account_annual_value_non_negative constraint: a 400, not an IntegrityError.
+        extra_kwargs = {"annual_value": {"min_value": 0}}
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         status = attrs.get("status", getattr(self.instance, "status", Account.Status.ACTIVE))

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -77,6 +78,21 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.message, exc.code, exc.extra), status=exc.status_code)
+
+    if isinstance(exc, ProtectedError | RestrictedError):
+        # Deleting a team, rep, account or category that cases still point at (PROTECT).
+        # It is the client's conflict, not a server bug: answer 409 rather than a 500.
+        blocking = (
+            exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
+        )
+        return Response(
+            error_body(
+                "This object is still in use and cannot be deleted.",
+                "in_use",
+                {"referenced_by": sorted({obj._meta.label for obj in blocking})},
+            ),
+            status=status.HTTP_409_CONFLICT,
+        )
 
     response = exception_handler(exc, context)
     if response is None:

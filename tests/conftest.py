@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from cases.models import Representative
 from tests.factories import (
+    T0,
     CategoryFactory,
     ManagerFactory,
     RepresentativeFactory,
     TeamFactory,
     UserFactory,
 )
+
+# "Now" for tests that pin the clock: a month after T0, so T0-based data is in the past.
+NOW = T0 + timedelta(days=30)
 
 
 @dataclass
@@ -61,5 +67,60 @@ def client_for():
         client = APIClient()
         client.force_authenticate(user)
         return client
+
+    return make
+
+
+@pytest.fixture
+def clock(time_machine):
+    """Pin the clock at NOW (not ticking). ``clock.shift(timedelta)`` moves it on."""
+    time_machine.move_to(NOW, tick=False)
+    return time_machine
+
+
+@pytest.fixture
+def token_client_for(db):
+    """``token_client_for(user_or_rep)`` → an APIClient sending ``Authorization: Token …``."""
+
+    def make(who) -> APIClient:
+        user = who.user if isinstance(who, Representative) else who
+        token, _ = Token.objects.get_or_create(user=user)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make
+
+
+ROLES = (
+    "anonymous",
+    "no_role",
+    "rep",
+    "other_team_rep",
+    "manager",
+    "other_team_manager",
+    "admin",
+    "integration",
+)
+
+
+@pytest.fixture
+def role_client(org, client_for):
+    """``role_client(name)`` for each name in ROLES; rep/manager are team A, "other" team B."""
+    no_role = UserFactory(username="no_role")
+    users = {
+        "no_role": no_role,
+        "rep": org.rep_a1,
+        "other_team_rep": org.rep_b1,
+        "manager": org.manager_a,
+        "other_team_manager": org.manager_b,
+        "admin": org.admin,
+        "integration": org.integration,
+    }
+
+    def make(role: str) -> APIClient:
+        if role == "anonymous":
+            return APIClient()
+        return client_for(users[role])
 
     return make

@@ -7,7 +7,17 @@ from datetime import UTC, datetime, timedelta
 import factory
 from django.contrib.auth import get_user_model
 
-from cases.models import Account, Case, CaseStatus, Category, Channel, Representative, Team
+from cases.models import (
+    Account,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Category,
+    Channel,
+    Representative,
+    SurveyResponse,
+    Team,
+)
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
@@ -87,3 +97,24 @@ class CaseFactory(factory.django.DjangoModelFactory):
             first_resolved_at=factory.LazyAttribute(lambda c: c.resolved_at),
             resolved_by=factory.LazyAttribute(lambda c: c.assignee),
         )
+
+
+class CaseEventFactory(factory.django.DjangoModelFactory):
+    """A stored event row only; it does not fold into the case (use services for that)."""
+
+    class Meta:
+        model = CaseEvent
+
+    case = factory.SubFactory(CaseFactory)
+    event_type = CaseEvent.Type.CUSTOMER_RESPONSE
+    occurred_at = factory.LazyAttribute(lambda e: e.case.opened_at + timedelta(hours=1))
+
+
+class SurveyResponseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SurveyResponse
+
+    case = factory.SubFactory(CaseFactory, resolved=True)
+    representative = None
+    csat = 5
+    responded_at = factory.LazyAttribute(lambda s: s.case.opened_at + timedelta(days=1))
