@@ -41,6 +41,7 @@ SNAPSHOT_FIELDS = (
     "reopened_count",
 )
 OPEN = {CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.PENDING}
+RESOLVED = {CaseStatus.RESOLVED, CaseStatus.CLOSED}
 
 
 def snapshot_errors(
@@ -156,6 +157,8 @@ def case_snapshot_upsert(
         Case.objects.select_for_update().filter(source=source, external_id=external_id).first()
     )
     data = _complete(data)
+    if existing is not None and data.get("team") is None:
+        data["team"] = existing.team  # unassigned now, still the same team's case
     errors = snapshot_errors(data, now=now, existing=existing)
     if errors:
         field, reasons = next(iter(errors.items()))
@@ -190,10 +193,25 @@ def case_snapshot_upsert(
     changed = [name for name, value in values.items() if getattr(existing, name) != value]
     if not changed:
         return existing, "unchanged"
+    reopened = existing.status in RESOLVED and values["status"] in OPEN
     for name in changed:
         setattr(existing, name, values[name])
     existing.full_clean(validate_unique=False, validate_constraints=False)
     existing.save(update_fields=[*changed, "updated_at"])
+    if reopened:
+        # The snapshot says the resolution we knew was undone. That resolution happened and
+        # history-based figures must keep it: it becomes a reported event, followed by a
+        # reopen at the moment we learned of it (the help desk did not tell us when).
+        existing.events.filter(synthetic=True, event_type=CaseEvent.Type.RESOLVED).update(
+            synthetic=False
+        )
+        CaseEvent.objects.create(
+            case=existing,
+            event_type=CaseEvent.Type.REOPENED,
+            occurred_at=max(now, existing.opened_at),
+            from_status=CaseStatus.RESOLVED,
+            to_status=values["status"],
+        )
     existing.events.filter(synthetic=True).delete()
     reported = set(existing.events.filter(synthetic=False).values_list("event_type", "occurred_at"))
     CaseEvent.objects.bulk_create(
