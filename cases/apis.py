@@ -7,13 +7,19 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cases import selectors, services
+from cases import imports, selectors, services
 from cases.filters import CaseFilter
 from cases.models import Account, Case, Category, Team
 from cases.permissions import AdminWritesOnly, CanIngest, HasCaseRole
@@ -243,3 +249,97 @@ class CaseBulkUpsertApi(APIView):
                 }
             }
         return {"id": case.pk, "result": result}
+
+
+class CaseImportApi(APIView):
+    """Import a help desk's past from a cases CSV and/or an events CSV; all or nothing.
+
+    See docs/import.md for the columns and the rules. Admins and integration users only.
+    """
+
+    permission_classes = [CanIngest]
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        cases = serializers.FileField(required=False, help_text="The cases CSV (UTF-8).")
+        events = serializers.FileField(required=False, help_text="The events CSV (UTF-8).")
+        source = serializers.SlugField(
+            max_length=64,
+            default=imports.DEFAULT_SOURCE,
+            help_text="Source of the rows that leave theirs empty.",
+        )
+        create_missing = serializers.BooleanField(
+            default=False, help_text="Create unknown reps, accounts, categories and teams."
+        )
+        dry_run = serializers.BooleanField(
+            default=False, help_text="Check and count everything; save nothing."
+        )
+
+        class Meta:
+            ref_name = "CaseImport"
+
+    class OutputSerializer(serializers.Serializer):
+        class CasesSerializer(serializers.Serializer):
+            rows = serializers.IntegerField()
+            created = serializers.IntegerField()
+            updated = serializers.IntegerField()
+            unchanged = serializers.IntegerField()
+
+            class Meta:
+                ref_name = "CaseImportCaseCounts"
+
+        class EventsSerializer(serializers.Serializer):
+            rows = serializers.IntegerField()
+            histories = serializers.IntegerField()
+            created = serializers.IntegerField()
+            deleted = serializers.IntegerField()
+            unchanged = serializers.IntegerField()
+
+            class Meta:
+                ref_name = "CaseImportEventCounts"
+
+        class CreatedSerializer(serializers.Serializer):
+            teams = serializers.ListField(child=serializers.CharField())
+            representatives = serializers.ListField(child=serializers.CharField())
+            accounts = serializers.ListField(child=serializers.CharField())
+            categories = serializers.ListField(child=serializers.CharField())
+
+            class Meta:
+                ref_name = "CaseImportCreated"
+
+        dry_run = serializers.BooleanField()
+        cases = CasesSerializer()
+        events = EventsSerializer()
+        created_missing = CreatedSerializer()
+
+        class Meta:
+            ref_name = "CaseImportReport"
+
+    @extend_schema(
+        request={"multipart/form-data": InputSerializer},
+        responses={
+            200: OutputSerializer,
+            400: OpenApiResponse(
+                response=inline_serializer(
+                    "CaseImportErrorResponse",
+                    fields={
+                        "message": serializers.CharField(),
+                        "code": serializers.ChoiceField(
+                            choices=["import_invalid", "import_rejected", "validation_error"]
+                        ),
+                        "extra": serializers.DictField(),
+                    },
+                ),
+                description=(
+                    "import_invalid: extra.errors lists each bad row as {file, line, field, "
+                    "message} (at most 1000; extra.error_count has the total). "
+                    "validation_error: a missing or unreadable file, named in extra.fields."
+                ),
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        report = imports.case_import(**serializer.validated_data)
+        return Response(self.OutputSerializer(report.as_dict()).data)

@@ -14,6 +14,7 @@ router.register("cases", apis.CaseViewSet, basename="case")
 
 urlpatterns = [
     path("cases/bulk/", apis.CaseBulkUpsertApi.as_view(), name="case-bulk-upsert"),
+    path("cases/import/", apis.CaseImportApi.as_view(), name="case-import"),
     path("cases/<int:case_id>/events/", apis.CaseEventApi.as_view(), name="case-events"),
     *router.urls,
 ]
