@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from cases.models import Case, CaseEvent
+from tests.conftest import NOW
 from tests.factories import T0, AccountFactory, CaseFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
@@ -312,3 +313,25 @@ def test_a_reopened_snapshot_keeps_the_earlier_resolution_in_the_history(org, in
     case = Case.objects.get(external_id="Z-1")
     assert case.first_resolved_at == T0 + 2 * H
     assert case.events.filter(event_type="resolved", occurred_at=T0 + 2 * H).exists()
+
+
+def test_a_reopen_seen_in_a_snapshot_is_recorded_once_at_sync_time(org, integration, clock):
+    resolved = {**batch()[0], "status": "resolved", "resolved_at": iso(T0 + 2 * H)}
+    integration.post(URL, [resolved], format="json")
+    clock.shift(H)
+    reopened = {**batch()[0], "status": "open", "reopened_count": 1}
+    first = integration.post(URL, [reopened], format="json")
+    again = integration.post(URL, [reopened], format="json")
+    assert [r["result"] for r in first.json()["results"] + again.json()["results"]] == [
+        "updated",
+        "unchanged",
+    ]
+    case = Case.objects.get(external_id="Z-1")
+    history = case.events.order_by("occurred_at", "id").values_list(
+        "event_type", "occurred_at", "from_status", "to_status", "synthetic"
+    )
+    assert list(history) == [
+        ("created", T0, "", "new", True),
+        ("resolved", T0 + 2 * H, "", "resolved", False),
+        ("reopened", NOW + H, "resolved", "open", False),
+    ]
