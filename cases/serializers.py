@@ -165,6 +165,7 @@ CASE_LIST_FIELDS = [
     "team",
     "assignee",
     "resolved_by",
+    "first_responder",
     "opened_at",
     "assigned_at",
     "first_response_at",
@@ -174,6 +175,10 @@ CASE_LIST_FIELDS = [
     "last_customer_activity_at",
     "agent_response_count",
     "reopened_count",
+    "first_response_seconds",
+    "first_response_business_seconds",
+    "resolution_seconds",
+    "resolution_business_seconds",
     "updated_at",
 ]
 PERSONAL_FIELDS = ["requester_email", "requester_name"]
@@ -186,6 +191,7 @@ class CaseListSerializer(serializers.ModelSerializer):
     category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     assignee = RepresentativeUsernameField(read_only=True)
     resolved_by = RepresentativeUsernameField(read_only=True)
+    first_responder = RepresentativeUsernameField(read_only=True)
 
     class Meta:
         model = Case

@@ -193,7 +193,8 @@ def case_snapshot_upsert(
     changed = [name for name, value in values.items() if getattr(existing, name) != value]
     if not changed:
         return existing, "unchanged"
-    reopened = existing.status in RESOLVED and values["status"] in OPEN
+    previous_status = existing.status
+    reopened = previous_status in RESOLVED and values["status"] in OPEN
     for name in changed:
         setattr(existing, name, values[name])
     existing.full_clean(validate_unique=False, validate_constraints=False)
@@ -209,7 +210,7 @@ def case_snapshot_upsert(
             case=existing,
             event_type=CaseEvent.Type.REOPENED,
             occurred_at=max(now, existing.opened_at),
-            from_status=CaseStatus.RESOLVED,
+            from_status=previous_status,
             to_status=values["status"],
         )
     existing.events.filter(synthetic=True).delete()
