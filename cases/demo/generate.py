@@ -71,7 +71,7 @@ class _Failed:
         self.error = error
 
 
-def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+def prefetch(items: Iterator[T], depth: int = 1) -> Iterator[T]:
     """Iterate ``items`` produced by a background thread, up to ``depth`` ahead.
 
     While the database ingests one chunk, the next is generated: numpy and the socket

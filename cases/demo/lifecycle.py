@@ -18,6 +18,7 @@ import numpy as np
 from cases.demo import reference as ref
 from cases.demo.draw import CaseDraw
 from cases.demo.sampling import DAY, HOUR, first_and_last, group_starts, segment_cumsum
+from cases.demo.surveys import Surveys, survey_answers
 from cases.demo.world import World
 
 CREATED, ASSIGNED, AGENT, CUSTOMER, STATUS, REOPENED, RESOLVED, CLOSED = range(8)
@@ -33,11 +34,9 @@ STALL_BASE, STALL_RECENT, STALL_DAYS = 0.010, 0.55, 40.0
 REOPEN_BASE = 0.062
 REASSIGN_SHARE = 0.08
 PENDING_SHARE = 0.45
-CSAT_BASE = 4.95
 FAST_CHANNELS = np.array([c.value in ("chat", "phone", "ivr") for c in ref.CHANNELS])
 CH_FIRST_RESPONSE = np.array([c.first_response_s for c in ref.CHANNELS])
 CH_ONE_TOUCH = np.array([c.one_touch for c in ref.CHANNELS])
-CH_SURVEY = np.array([c.survey_rate for c in ref.CHANNELS])
 PRIORITY_SPEED = np.array([s for _, _, s in ref.PRIORITIES])
 URGENT = 3
 
@@ -79,18 +78,6 @@ class CaseFields:
 
 
 @dataclass
-class Surveys:
-    case: np.ndarray
-    rep: np.ndarray
-    resolution_number: np.ndarray
-    csat: np.ndarray
-    nps: np.ndarray  # -1: not answered
-    effort: np.ndarray  # -1: not answered
-    comment: np.ndarray  # index into the comment list, -1: none
-    responded_at: np.ndarray
-
-
-@dataclass
 class Chunk:
     draw: CaseDraw
     fields: CaseFields
@@ -98,16 +85,52 @@ class Chunk:
     surveys: Surveys
 
 
+@dataclass
+class Plan:
+    """Per case: how far it got, its reopens and its responses per resolution cycle."""
+
+    stalled: np.ndarray
+    kind: np.ndarray
+    cut: np.ndarray  # events kept of a stalled case
+    responses: np.ndarray  # (cases, 4): agent responses in cycle 0 (first resolution) .. 3
+    new_rep: np.ndarray
+    reassign: np.ndarray
+
+
+@dataclass
+class Layout:
+    """Candidate events in (case, position) order, before timing and cuts."""
+
+    case: np.ndarray
+    pos: np.ndarray  # -2 created, -1 assigned, else the position in its slot
+    type: np.ndarray
+    cycle: np.ndarray  # resolution cycle of the event's slot (j)
+    index: np.ndarray  # index of the slot within its cycle (i)
+    cycle_len: np.ndarray  # responses in that cycle (k)
+    rank: np.ndarray  # index of the slot within the case, -1 for the head
+    counts: np.ndarray  # events per case
+    starts: np.ndarray  # index of each case's first event
+
+
 def simulate(world: World, draw: CaseDraw, rng: np.random.Generator) -> Chunk:
     """Histories, folded fields and surveys for the cases of ``draw``."""
-    n = len(draw)
-    cat, ch, rep, team = draw.category, draw.channel, draw.rep, draw.team
-    age = (world.now - draw.opened) / DAY
-    props = world.cat_props
-    speed = world.rep_speed[rep] * props["duration"][cat] * np.where(draw.pain, 1.7, 1.0)
-    speed *= PRIORITY_SPEED[draw.priority]
+    plan = _plan(world, draw, rng)
+    lay = _layout(plan, rng)
+    speed = world.rep_speed[draw.rep] * world.cat_props["duration"][draw.category]
+    speed *= np.where(draw.pain, 1.7, 1.0) * PRIORITY_SPEED[draw.priority]
+    at = _timeline(draw, rng, lay, speed)
+    at = _business_hours(world, draw, rng, lay, at)
+    events, cycle, cycle_len = _events(world, draw, rng, plan, lay, at)
+    fields = _fold(world, draw, events)
+    surveys = survey_answers(world, draw, rng, events, cycle, cycle_len)
+    return Chunk(draw, fields, events, surveys)
 
-    # --- plan: how far each case gets, how many reopens and responses
+
+def _plan(world: World, draw: CaseDraw, rng: np.random.Generator) -> Plan:
+    n = len(draw)
+    cat, rep, team = draw.category, draw.rep, draw.team
+    props = world.cat_props
+    age = (world.now - draw.opened) / DAY
     stalled = rng.random(n) < STALL_BASE + STALL_RECENT * np.exp(-age / STALL_DAYS)
     u = rng.random(n)
     kind = np.where(stalled, STALL_OPEN, NOT_STALLED)
@@ -125,23 +148,28 @@ def simulate(world: World, draw: CaseDraw, rng: np.random.Generator) -> Chunk:
     reopens = (rng.random(n) < p_reopen) * (1 + (u < 0.2) + (u < 0.04))
     reopens[stalled] = 0
 
-    p_one = CH_ONE_TOUCH[ch] * props["one_touch"][cat] * np.where(draw.pain, 0.6, 1.0)
+    p_one = CH_ONE_TOUCH[draw.channel] * props["one_touch"][cat] * np.where(draw.pain, 0.6, 1.0)
     k0 = np.where(
         rng.random(n) < np.clip(p_one, 0.03, 0.92), 1, 1 + np.minimum(rng.geometric(0.5, n), 6)
     )
+    # A stalled case only needs the events up to where it stopped.
     two = (kind == STALL_PENDING) | ((kind == STALL_OPEN) & (depth == 2))
     k0 = np.where(two, 2, np.where(stalled, 1, k0))
     u = rng.random((n, 3))
     later = 1 + (u < 0.35) + (u < 0.1)
-    k = np.column_stack([k0, np.where(np.arange(1, 4) <= reopens[:, None], later, 0)])
+    responses = np.column_stack([k0, np.where(np.arange(1, 4) <= reopens[:, None], later, 0)])
 
-    new_rep = world.team_members[
-        team, world.rep_sampler.sample(draw.day * len(world.teams) + team, rng.random(n))
-    ]
+    row = draw.day * len(world.teams) + team
+    new_rep = world.team_members[team, world.rep_sampler.sample(row, rng.random(n))]
     reassign = (k0 >= 2) & ~stalled & (rng.random(n) < REASSIGN_SHARE) & (new_rep != rep)
+    return Plan(stalled, kind, cut, responses, new_rep, reassign)
 
-    # --- slots: one per agent response
-    n_cyc = reopens + 1
+
+def _layout(plan: Plan, rng: np.random.Generator) -> Layout:
+    """Expand cycles into slots and slots into their (present) events."""
+    n = len(plan.kind)
+    k = plan.responses
+    n_cyc = (k > 0).sum(axis=1)
     cyc_case = np.repeat(np.arange(n), n_cyc)
     cyc_j = np.arange(len(cyc_case)) - np.repeat(group_starts(n_cyc), n_cyc)
     cyc_k = k[cyc_case, cyc_j]
@@ -152,57 +180,70 @@ def simulate(world: World, draw: CaseDraw, rng: np.random.Generator) -> Chunk:
     slot_rank = np.arange(n_slots) - group_starts(k.sum(axis=1))[slot_case]
     followup = (slot_j == 0) & (slot_i == 1)
     pend = (slot_i > 0) & (rng.random(n_slots) < PENDING_SHARE)
-    pend = np.where(followup & (kind[slot_case] == STALL_PENDING), True, pend)
-    pend = np.where(followup & (kind[slot_case] == STALL_OPEN), False, pend)
+    pend = np.where(followup & (plan.kind[slot_case] == STALL_PENDING), True, pend)
+    pend = np.where(followup & (plan.kind[slot_case] == STALL_OPEN), False, pend)
     grid = np.column_stack(
         [
             pend,
             (slot_i > 0) | (slot_j > 0),
             (slot_i == 0) & (slot_j > 0),
-            reassign[slot_case] & followup,
+            plan.reassign[slot_case] & followup,
             np.ones(n_slots, dtype=bool),
             slot_i == slot_k - 1,
         ]
     ).ravel()
-    head = np.column_stack([np.ones(n, dtype=bool), kind != STALL_NEW]).ravel()
+    head = np.column_stack([np.ones(n, dtype=bool), plan.kind != STALL_NEW]).ravel()
     c = np.concatenate([np.repeat(np.arange(n), 2)[head], np.repeat(slot_case, 6)[grid]])
     pos = np.concatenate([np.tile([-2, -1], n)[head], np.tile(np.arange(6), n_slots)[grid]])
     slot = np.concatenate([np.full(head.sum(), -1), np.repeat(np.arange(n_slots), 6)[grid]])
     order = np.argsort(c, kind="stable")
     c, pos, slot = c[order], pos[order], slot[order]
-    etype = np.where(pos == -2, CREATED, np.where(pos == -1, ASSIGNED, SLOT_TYPES[pos]))
     s = np.maximum(slot, 0)
-    ev_j, ev_i, ev_k, ev_rank = (
-        slot_j[s],
-        slot_i[s],
-        slot_k[s],
-        np.where(slot >= 0, slot_rank[s], -1),
-    )
     counts = np.bincount(c, minlength=n)
-    starts = group_starts(counts)
+    return Layout(
+        case=c,
+        pos=pos,
+        type=np.where(pos == -2, CREATED, np.where(pos == -1, ASSIGNED, SLOT_TYPES[pos])),
+        cycle=slot_j[s],
+        index=slot_i[s],
+        cycle_len=slot_k[s],
+        rank=np.where(slot >= 0, slot_rank[s], -1),
+        counts=counts,
+        starts=group_starts(counts),
+    )
 
-    at = _timeline(world, draw, rng, c, etype, pos, ev_i, ev_j, ev_k, speed, starts)
-    at = _business_hours(world, draw, rng, c, etype, pos, at, starts)
 
-    # --- cut at now and where stalled cases stopped; close what has been quiet 5 days
-    keep = (np.arange(len(c)) - starts[c] < cut[c]) & (at <= world.now)
-    complete = (np.bincount(c[keep], minlength=n) == counts) & ~stalled
-    close_at = at[starts + counts - 1] + AUTO_CLOSE + rng.integers(0, HOUR, n)
+def _events(
+    world: World,
+    draw: CaseDraw,
+    rng: np.random.Generator,
+    plan: Plan,
+    lay: Layout,
+    at: np.ndarray,
+) -> tuple[Events, np.ndarray, np.ndarray]:
+    """Keep what happened by ``now`` (and before a stalled case stopped), add auto-closes,
+    attach actors and statuses. Also returns each event's cycle and cycle length."""
+    n = len(draw)
+    c, pos, etype = lay.case, lay.pos, lay.type
+    keep = (np.arange(len(c)) - lay.starts[c] < plan.cut[c]) & (at <= world.now)
+    complete = (np.bincount(c[keep], minlength=n) == lay.counts) & ~plan.stalled
+    close_at = at[lay.starts + lay.counts - 1] + AUTO_CLOSE + rng.integers(0, HOUR, n)
     closing = np.flatnonzero(complete & (close_at <= world.now))
 
-    after = reassign[c] & ((ev_rank >= 2) | ((ev_rank == 1) & (pos >= P_AGENT)))
-    current = np.where(after, new_rep[c], rep[c])
-    actor = np.where(np.isin(etype, (AGENT, STATUS, RESOLVED)), current, -1)
+    rep, new_rep = draw.rep[c], plan.new_rep[c]
+    after = plan.reassign[c] & ((lay.rank >= 2) | ((lay.rank == 1) & (pos >= P_AGENT)))
+    actor = np.where(np.isin(etype, (AGENT, STATUS, RESOLVED)), np.where(after, new_rep, rep), -1)
     reassigned = pos == P_REASSIGN
-    actor = np.where(reassigned, world.team_manager[team[c]], actor)
-    assignee = np.where(pos == -1, rep[c], np.where(reassigned, new_rep[c], -1))
+    actor = np.where(reassigned, world.team_manager[draw.team[c]], actor)
+    assignee = np.where(pos == -1, rep, np.where(reassigned, new_rep, -1))
     to = np.full(len(c), S_OPEN)
     to[etype == CREATED] = S_NEW
     to[etype == STATUS] = S_PENDING
     to[etype == RESOLVED] = S_RESOLVED
-    to[(etype == CUSTOMER) & (pos == P_CUSTOMER) & (ev_i == 0)] = S_RESOLVED  # before a reopen
+    # The customer's reply to a resolved case leaves it resolved; `reopened` follows.
+    to[(etype == CUSTOMER) & (lay.index == 0)] = S_RESOLVED
 
-    cols = [c, etype, at, actor, assignee, to, ev_j, ev_k]
+    cols = [c, etype, at, actor, assignee, to, lay.cycle, lay.cycle_len]
     extra = [
         closing,
         np.full(len(closing), CLOSED),
@@ -211,17 +252,18 @@ def simulate(world: World, draw: CaseDraw, rng: np.random.Generator) -> Chunk:
     ]
     cols = [np.concatenate([col[keep], add]) for col, add in zip(cols, extra, strict=True)]
     order = np.argsort(cols[0], kind="stable")
-    c, etype, at, actor, assignee, to, ev_j, ev_k = (col[order] for col in cols)
+    c, etype, at, actor, assignee, to, cycle, cycle_len = (col[order] for col in cols)
     first_of_case = np.r_[True, c[1:] != c[:-1]]
     frm = np.where(first_of_case, S_NONE, np.roll(to, 1))
-    events = Events(c, etype, at, actor, assignee, frm, to)
-    fields = _fold(world, draw, events)
-    surveys = _surveys(world, draw, rng, events, ev_j, ev_k)
-    return Chunk(draw, fields, events, surveys)
+    return Events(c, etype, at, actor, assignee, frm, to), cycle, cycle_len
 
 
-def _timeline(world, draw, rng, c, etype, pos, ev_i, ev_j, ev_k, speed, starts) -> np.ndarray:
+def _timeline(
+    draw: CaseDraw, rng: np.random.Generator, lay: Layout, speed: np.ndarray
+) -> np.ndarray:
     """Event times: the opening time plus a drawn gap before each event."""
+    c, etype, pos = lay.case, lay.type, lay.pos
+    ev_i, ev_j, ev_k = lay.index, lay.cycle, lay.cycle_len
     m = len(c)
     z = rng.standard_normal(m)
     ch, sp = draw.channel[c], speed[c]
@@ -256,16 +298,19 @@ def _timeline(world, draw, rng, c, etype, pos, ev_i, ev_j, ev_k, speed, starts) 
     gap[confirm] += DAY * np.exp(0.5 * rng.standard_normal(int(confirm.sum())))
     gap = np.maximum(np.rint(gap), 1).astype(np.int64)
     gap[etype == CREATED] = 0
-    return draw.opened[c] + segment_cumsum(gap, starts, c)
+    return draw.opened[c] + segment_cumsum(gap, lay.starts, c)
 
 
-def _business_hours(world, draw, rng, c, etype, pos, at, starts) -> np.ndarray:
+def _business_hours(
+    world: World, draw: CaseDraw, rng: np.random.Generator, lay: Layout, at: np.ndarray
+) -> np.ndarray:
     """Move agent work outside the team's opening hours to its next opening.
 
     Each push delays everything after it in the case, so a few passes settle the cascade.
     Urgent cases and a few others are handled out of hours (on-call, late shifts).
     """
-    agent = np.isin(etype, (AGENT, STATUS, RESOLVED)) | (pos == P_REASSIGN)
+    c = lay.case
+    agent = np.isin(lay.type, (AGENT, STATUS, RESOLVED)) | (lay.pos == P_REASSIGN)
     exempt = rng.random(len(c)) < np.where(draw.priority[c] == URGENT, 0.6, 0.08)
     push = agent & ~exempt
     jitter = rng.integers(0, 45 * 60, len(c))  # the morning queue is not cleared at once
@@ -275,7 +320,7 @@ def _business_hours(world, draw, rng, c, etype, pos, at, starts) -> np.ndarray:
         delta = np.where(push & ~inside, opening + jitter - at, 0)
         if not delta.any():
             break
-        at = at + segment_cumsum(delta, starts, c)
+        at = at + segment_cumsum(delta, lay.starts, c)
     return at
 
 
@@ -334,51 +379,3 @@ def _durations(world: World, draw: CaseDraw, stamp: np.ndarray) -> tuple[np.ndar
     end = np.where(null, draw.opened, stamp)
     business = world.cal.business_seconds(draw.team, draw.opened, end)
     return np.where(null, -1, end - draw.opened), np.where(null, -1, business)
-
-
-def _surveys(world, draw, rng, ev: Events, ev_j, ev_k) -> Surveys:
-    """Answers to the post-resolution survey for about 30% of resolutions."""
-    idx = np.flatnonzero(ev.type == RESOLVED)
-    idx = idx[rng.random(len(idx)) < CH_SURVEY[draw.channel[ev.case[idx]]]]
-    delay = np.maximum(60, 6 * HOUR * np.exp(1.2 * rng.standard_normal(len(idx))))
-    responded = ev.at[idx] + delay.astype(np.int64)
-    idx, responded = idx[responded <= world.now], responded[responded <= world.now]
-    m = len(idx)
-    case, rep, j = ev.case[idx], ev.actor[idx], ev_j[idx]
-    days_open = (ev.at[idx] - draw.opened[case]) / DAY
-    latent = (
-        CSAT_BASE
-        + world.rep_quality[rep]
-        + world.cat_props["csat"][draw.category[case]]
-        - 0.5 * j
-        - 1.3 * draw.pain[case]
-        - 0.12 * np.minimum(ev_k[idx] - 1, 4)
-        - 0.08 * np.minimum(days_open, 10)
-        + 0.85 * rng.standard_normal(m)
-    )
-    csat = np.clip(np.rint(latent), 1, 5).astype(np.int64)
-    nps = np.clip(np.rint(2.1 * csat - 0.6 + 1.3 * rng.standard_normal(m)), 0, 10).astype(np.int64)
-    nps[rng.random(m) >= 0.6] = -1
-    # Effort: 1 = very easy ... 7 = very hard; the reverse of satisfaction, with noise.
-    effort = np.clip(np.rint(7.2 - 1.15 * csat + 0.9 * rng.standard_normal(m)), 1, 7)
-    effort = effort.astype(np.int64)
-    effort[rng.random(m) >= 0.4] = -1
-    comment = _comments(rng, csat)
-    return Surveys(case, rep, j + 1, csat, nps, effort, comment, responded)
-
-
-COMMENTS = ref.COMMENTS_LOW + ref.COMMENTS_MID + ref.COMMENTS_HIGH
-_BUCKET_OFF = np.array(
-    [0, 0, 0, len(ref.COMMENTS_LOW), *[len(ref.COMMENTS_LOW) + len(ref.COMMENTS_MID)] * 2]
-)
-_BUCKET_N = np.array(
-    [1, *[len(ref.COMMENTS_LOW)] * 2, len(ref.COMMENTS_MID), *[len(ref.COMMENTS_HIGH)] * 2]
-)
-
-
-def _comments(rng: np.random.Generator, csat: np.ndarray) -> np.ndarray:
-    """A comment on some answers, more often when the customer was unhappy."""
-    m = len(csat)
-    has = rng.random(m) < np.where(csat <= 2, 0.35, 0.14)
-    pick = _BUCKET_OFF[csat] + (rng.random(m) * _BUCKET_N[csat]).astype(np.int64)
-    return np.where(has, pick, -1)

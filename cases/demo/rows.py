@@ -8,7 +8,8 @@ import numpy as np
 
 from cases.demo import pgcopy
 from cases.demo import reference as ref
-from cases.demo.lifecycle import COMMENTS, Chunk
+from cases.demo.lifecycle import Chunk
+from cases.demo.surveys import COMMENTS
 from cases.demo.world import World
 
 SOURCE = "demo"

@@ -16,7 +16,11 @@ from cases.models import Account, Case, CaseEvent, Category, Representative, Sur
 from cases.services.durations import team_calendar
 from cases.state import CaseState, apply_event
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    # BusinessCalendar counts open days from 2000, before the holidays package's range.
+    pytest.mark.filterwarnings("ignore:Requested Holidays are available only"),
+]
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 CASES = 3000
@@ -80,11 +84,11 @@ def test_second_run_without_reset_changes_nothing(seeded):
 def test_every_case_is_the_fold_of_its_events(seeded):
     teams = {team.pk: team for team in Team.objects.all()}
     rep_team = dict(Representative.objects.values_list("pk", "team_id"))
+    cases = list(Case.objects.filter(id__in=range(1, CASES + 1, 3)))  # a third, all periods
+    assert len(cases) == CASES // 3
     events = defaultdict(list)
-    for event in CaseEvent.objects.order_by("occurred_at", "id"):
+    for event in CaseEvent.objects.filter(case__in=cases).order_by("occurred_at", "id"):
         events[event.case_id].append(event)
-    cases = list(Case.objects.all())
-    assert len(cases) == CASES
     for case in cases:
         history = events[case.pk]
         assert history[0].event_type == "created" and history[0].occurred_at == case.opened_at
@@ -109,7 +113,7 @@ def test_every_case_is_the_fold_of_its_events(seeded):
             assert not event.synthetic
         assert state == CaseState.of(case), case.pk
     # Berlin (northern DST), Bangalore (half-hour offset, Saturdays), Sydney (southern DST).
-    for case in [c for c in cases if c.team_id in (1, 8, 10)][::3]:
+    for case in [c for c in cases if c.team_id in (1, 8, 10)]:
         calendar = team_calendar(teams[case.team_id])
         for stamp, total, business in (
             (
