@@ -28,3 +28,232 @@ def make_case(org, external_id, opened, assignee, events=()):
             case=case, event_type=event_type, occurred_at=at(when), actor=assignee
         )
     return case
+
+
+# --- accounts and queue -------------------------------------------------------------------
+
+
+def _when(value):
+    return value if isinstance(value, datetime) else at(value)
+
+
+def make_account(
+    external_id, *, value=10_000, segment="smb", created="2025-01-01T00:00", churned=None
+):
+    """An account created at ``created`` (auto_now_add ignores a given value, hence the update)."""
+    from cases.models import Account
+
+    account = Account.objects.create(
+        external_id=external_id,
+        name=external_id.title(),
+        annual_value=value,
+        segment=segment,
+        status="churned" if churned else "active",
+        churned_at=_when(churned) if churned else None,
+    )
+    Account.objects.filter(pk=account.pk).update(created_at=_when(created))
+    account.refresh_from_db()
+    return account
+
+
+def folded_cases(org, specs):
+    """Cases stored in two bulk INSERTs (cases, then events) with exactly the fields the real
+    fold (cases.state.apply_event) gives them — for KPIs that do not test the lifecycle.
+
+    A spec is ``(external_id, opened, assignee, account, events)`` plus an optional dict of
+    Case fields (priority, last_customer_activity_at, …); events are ``(type, when)`` done
+    by the assignee, or ``(type, when, to_status)`` for ``status_changed``. An unassigned
+    case (assignee None) takes its team from the extra fields. Returns {external_id: case}.
+    """
+    from cases.models import Case, CaseEvent
+    from cases.state import CaseState, apply_event
+
+    cases, histories = [], []
+    for external_id, opened, assignee, account, events, *extra in specs:
+        opened = _when(opened)
+        state = CaseState(status="new", opened_at=opened)
+        history = [("created", opened, None)]
+        assigned = [("assigned", opened)] if assignee is not None else []
+        for event_type, when, *rest in [*assigned, *events]:
+            before = state.status
+            state = apply_event(
+                state,
+                event_type=event_type,
+                occurred_at=_when(when),
+                actor_id=assignee.pk if assignee else None,
+                assignee_id=assignee.pk if assignee else None,
+                assignee_team_id=assignee.team_id if assignee else None,
+                to_status=rest[0] if rest else "",
+            )
+            history.append((event_type, _when(when), before, state.status))
+        cases.append(
+            Case(
+                external_id=external_id,
+                category=org.category,
+                channel="email",
+                account=account,
+                **{**state.as_fields(), **(extra[0] if extra else {})},
+            )
+        )
+        histories.append(history)
+    stored = Case.objects.bulk_create(cases)
+    CaseEvent.objects.bulk_create(
+        [
+            CaseEvent(
+                case=case,
+                event_type=item[0],
+                occurred_at=item[1],
+                actor=None if item[0] == "created" else case.assignee,
+                assignee=case.assignee if item[0] == "assigned" else None,
+                from_status=item[2] if len(item) > 3 else "",
+                to_status=item[3] if len(item) > 3 else "new",
+            )
+            for case, history in zip(stored, histories, strict=True)
+            for item in history
+        ]
+    )
+    return {case.external_id: case for case in stored}
+
+
+def add_csat(case, csat, responded, *, resolution_number=1):
+    """One survey answer (CSAT 1–5) to a resolution of ``case``."""
+    from cases.models import SurveyResponse
+
+    return SurveyResponse.objects.create(
+        case=case,
+        representative=case.resolved_by or case.assignee,
+        resolution_number=resolution_number,
+        csat=csat,
+        responded_at=_when(responded),
+    )
+
+
+def account_cases(org):
+    """The account set hand-computed in tests/metrics/test_kpi_accounts.py.
+
+    Period [10 Feb 12:00, 10 Mar 12:00) UTC (28 days, ending at NOW); previous period
+    [13 Jan 12:00, 10 Feb 12:00). All accounts are created on 1 Jan 2025 unless noted.
+    """
+    from cases.models import CaseEvent
+
+    R, RE = CaseEvent.Type.RESOLVED, CaseEvent.Type.REOPENED
+    a1, a2, b1 = org.rep_a1, org.rep_a2, org.rep_b1
+    acme = make_account("acme", value=20_000, segment="mid_market")
+    beta = make_account("beta", value=10_000, segment="smb")
+    gamma = make_account("gamma", value=0, segment="smb")
+    delta = make_account("delta", value=50_000, segment="enterprise")
+    make_account("quiet", value=5_000, segment="smb")  # no cases at all
+    make_account("fresh", value=5_000, segment="enterprise", created="2026-02-20T00:00")
+    gone = make_account("gone", value=8_000, segment="smb", churned="2026-03-01T00:00")
+    make_account("later", value=8_000, created="2026-03-20T00:00")  # created after NOW
+
+    c = folded_cases(
+        org,
+        [
+            # acme, team A. Previous period: a1, a6. Period: a2 a3 a4 a5 a7 a8.
+            ("a1", "2026-01-20T10:00", a1, acme, [(R, "2026-01-21T10:00")]),
+            (
+                "a2",
+                "2026-02-15T10:00",
+                a1,
+                acme,
+                [(R, "2026-02-16T10:00"), (RE, "2026-02-18T10:00"), (R, "2026-02-19T10:00")],
+            ),
+            ("a3", "2026-02-20T10:00", a1, acme, []),  # open
+            # reopened, open now
+            (
+                "a4",
+                "2026-03-01T10:00",
+                a1,
+                acme,
+                [(R, "2026-03-02T10:00"), (RE, "2026-03-05T10:00")],
+            ),
+            ("a5", "2026-03-05T10:00", a2, acme, [(R, "2026-03-06T10:00")]),
+            # an hour before the period; its answer comes inside it
+            ("a6", "2026-02-10T11:00", a1, acme, [(R, "2026-02-11T10:00")]),
+            # at the period's first instant: in it
+            ("a7", "2026-02-10T12:00", a1, acme, [(R, "2026-02-12T10:00")]),
+            ("a8", "2026-03-02T09:00", a1, acme, [(R, "2026-03-04T10:00")]),
+            # beta, rep A2: b1 resolved and answered 5; b2 open, an hour before NOW.
+            ("b1", "2026-02-20T10:00", a2, beta, [(R, "2026-02-21T10:00")]),
+            ("b2", "2026-03-10T11:00", a2, beta, []),
+            # gamma (no annual value), rep A1: one resolved case, no answer.
+            ("g1", "2026-02-25T10:00", a1, gamma, [(R, "2026-02-26T10:00")]),
+            # delta, team B only: d1 open; d2 from the previous period, answered in the period.
+            ("d1", "2026-02-15T10:00", b1, delta, []),
+            ("d2", "2026-01-15T10:00", b1, delta, [(R, "2026-01-16T10:00")]),
+            # gone churned on 1 March (in the period), team A.
+            ("x1", "2026-02-12T10:00", a1, gone, [(R, "2026-02-13T10:00")]),
+        ],
+    )
+    add_csat(c["a1"], 1, "2026-01-22T10:00")  # answered in the previous period: not counted
+    add_csat(c["a2"], 2, "2026-02-19T13:00", resolution_number=2)  # a detractor
+    add_csat(c["a5"], 5, "2026-03-06T13:00")
+    add_csat(c["a6"], 3, "2026-02-11T12:00")
+    add_csat(c["a7"], 4, "2026-02-12T13:00")
+    add_csat(c["b1"], 5, "2026-02-22T10:00")
+    add_csat(c["d2"], 1, "2026-02-11T10:00")
+    add_csat(c["x1"], 1, "2026-02-14T10:00")
+    return org
+
+
+def queue_case_set(org):
+    """The open cases hand-computed in tests/metrics/test_kpi_queue.py (NOW = 10 March 12:00)."""
+    from cases.models import CaseEvent
+
+    T = CaseEvent.Type
+    a1, a2, b1 = org.rep_a1, org.rep_a2, org.rep_b1
+    folded_cases(
+        org,
+        [
+            # q1: urgent, 2 h old, the customer waits since opening: 30 + 1.458 + 0.089.
+            ("q1", "2026-03-10T10:00", a1, None, [], {"priority": "urgent"}),
+            # q2: normal, 3 days old, one response, the customer wrote 24 h ago:
+            # 10 + 17.5 + 3.214 + 2.5 = 33.214.
+            (
+                "q2",
+                "2026-03-07T12:00",
+                a1,
+                None,
+                [(T.AGENT_RESPONSE, "2026-03-07T14:00"), (T.CUSTOMER_RESPONSE, "2026-03-09T12:00")],
+            ),
+            # q3: high, 9 days old, answered and pending on the customer: no waiting points.
+            # 20 + 0 + 9.643 + 2.5 = 32.143.
+            (
+                "q3",
+                "2026-03-01T12:00",
+                a1,
+                None,
+                [
+                    (T.AGENT_RESPONSE, "2026-03-01T13:00"),
+                    (T.STATUS_CHANGED, "2026-03-01T13:05", "pending"),
+                ],
+                {"priority": "high"},
+            ),
+            # q4: low, 18 days old (age capped), two responses and a reopen (effort 4), the
+            # customer wrote 48 h ago (waiting capped): 0 + 35 + 15 + 10 = 60.
+            (
+                "q4",
+                "2026-02-20T12:00",
+                a2,
+                None,
+                [
+                    (T.AGENT_RESPONSE, "2026-02-20T13:00"),
+                    (T.RESOLVED, "2026-02-21T12:00"),
+                    (T.REOPENED, "2026-02-22T12:00"),
+                    (T.AGENT_RESPONSE, "2026-02-22T13:00"),
+                    (T.CUSTOMER_RESPONSE, "2026-03-08T12:00"),
+                ],
+                {"priority": "low"},
+            ),
+            # q5: resolved: not in any queue.
+            ("q5", "2026-03-09T10:00", a1, None, [(T.RESOLVED, "2026-03-09T13:00")]),
+            # q6: team B, urgent, 1 h old: 30 + 0.729 + 0.045 = 30.774.
+            ("q6", "2026-03-10T11:00", b1, None, [], {"priority": "urgent"}),
+            # q7: unassigned in team A, 6 h old: 10 + 4.375 + 0.268 = 14.643.
+            ("q7", "2026-03-10T06:00", None, None, [], {"team_id": org.team_a.pk}),
+            # q8: opened at NOW exactly: 10 points for its priority, nothing else.
+            ("q8", "2026-03-10T12:00", a1, None, []),
+        ],
+    )
+    return org
