@@ -90,6 +90,8 @@ def seed_demo(
     # between; inside an outer atomic block (tests) we skip it rather than reason about it.
     freeze = not connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
+        # Demo data: the commit need not wait for the WAL flush (the load is all or nothing).
+        cursor.execute("SET LOCAL synchronous_commit = off")
         others = _truncate(cursor)
         progress("domain tables emptied" + (f" (and {', '.join(others)})" if others else ""))
         world = build_world(seed=seed, cases=cases, now=now)

@@ -17,8 +17,7 @@ def _parse_now(value: str) -> datetime:
     parsed = parse_datetime(value)
     if parsed is None or timezone.is_naive(parsed):
         raise argparse.ArgumentTypeError(
-            "needs an ISO 8601 time with an offset, e.g. 2026-11-23T12:00:00Z; "
-            f"got {value!r}."
+            f"needs an ISO 8601 time with an offset, e.g. 2026-11-23T12:00:00Z; got {value!r}."
         )
     return parsed.astimezone(UTC)
 
