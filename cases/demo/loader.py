@@ -103,15 +103,15 @@ def seed_demo(
         )
         totals = [0, 0, 0]
         layout = Layout(*(_known_columns(cursor, model, columns) for model, columns in BULK))
+        targets = [
+            (Case, layout.cases),
+            (CaseEvent, layout.events),
+            (SurveyResponse, layout.surveys),
+        ]
         with _secondary_indexes_dropped(cursor, progress):
             for payloads in prefetch(generate(world, cases, layout)):
                 parts = (payloads.cases, payloads.events, payloads.surveys)
-                for model, columns, data in zip(
-                    (m for m, _ in BULK),
-                    (layout.cases, layout.events, layout.surveys),
-                    parts,
-                    strict=True,
-                ):
+                for (model, columns), data in zip(targets, parts, strict=True):
                     _copy_binary(cursor, model._meta.db_table, columns, data, freeze)
                 totals[0] += payloads.n_cases
                 totals[1] += payloads.n_events
