@@ -15,7 +15,7 @@ from typing import Any, cast
 
 from cases.imports.columns import (
     CellError,
-    check_length,
+    RowReader,
     read_choice,
     read_email,
     read_int,
@@ -70,27 +70,11 @@ def case_rows_read(
     csv_file: CsvFile, *, default_source: str, errors: ErrorLog, refs: References
 ) -> list[CaseRow]:
     """Read every row's cells; report unreadable cells and duplicate keys."""
-    index = csv_file.index
-    positions = [(name, index.get(name)) for name in _CELLS]
+    reader = RowReader("cases", csv_file.index, _CELLS, required=_REQUIRED, defaults=_DEFAULTS)
     seen: dict[Key, int] = {}
     rows = []
     for line, raw in csv_file.rows(errors):
-        text = {name: raw[pos].strip() if pos is not None else "" for name, pos in positions}
-        cells: dict[str, Any] = {}
-        readable = True
-        for name, reader in _CELLS.items():
-            value = text[name]
-            try:
-                if not value:
-                    if name in _REQUIRED:
-                        raise CellError("This column is required.")
-                    cells[name] = _DEFAULTS.get(name, value)
-                    continue
-                check_length(name, value)
-                cells[name] = reader(value) if reader else value
-            except CellError as error:
-                errors.add("cases", line, name, str(error))
-                readable = False
+        cells, readable = reader.read(raw, line, errors)
         source = cells["source"] or default_source
         key = (source, cells["external_id"])
         if key in seen:

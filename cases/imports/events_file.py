@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from cases.imports.cases_file import CasePlan, Key, read_username
-from cases.imports.columns import CellError, check_length, read_choice, read_slug, read_timestamp
+from cases.imports.columns import RowReader, read_choice, read_slug, read_timestamp
 from cases.imports.lookups import Calendars, Lookups, References
 from cases.imports.reader import CsvFile
 from cases.imports.report import ErrorLog
@@ -48,26 +48,11 @@ def event_rows_read(
     refs: References,
 ) -> dict[Key, list[EventRow]]:
     """Read every row's cells; the rows grouped by case, in file order."""
-    index = csv_file.index
-    positions = [(name, index.get(name)) for name in _CELLS]
+    reader = RowReader("events", csv_file.index, _CELLS, required=_REQUIRED, defaults={})
     latest = now + CLOCK_SKEW
     cases: dict[Key, list[EventRow]] = {}
     for line, raw in csv_file.rows(errors):
-        text = {name: raw[pos].strip() if pos is not None else "" for name, pos in positions}
-        readable = True
-        cells: dict[str, Any] = {}
-        for name, reader in _CELLS.items():
-            value = text[name]
-            try:
-                if not value and name in _REQUIRED:
-                    raise CellError("This column is required.")
-                if value:
-                    check_length(name, value)
-                cells[name] = reader(value) if value and reader else value
-            except CellError as error:
-                errors.add("events", line, name, str(error))
-                readable = False
-                cells[name] = None
+        cells, readable = reader.read(raw, line, errors)
         external_id, event_type = cells["case_external_id"], cells["event_type"]
         occurred_at = cells["occurred_at"]
         source = cells["source"] or default_source
@@ -79,6 +64,7 @@ def event_rows_read(
         if assignee and event_type != EventType.ASSIGNED:
             errors.add("events", line, "assignee", "Only assigned events name an assignee.")
             readable = False
+        # (None: a to_status that could not be read, reported already.)
         if event_type == EventType.STATUS_CHANGED and cells["to_status"] == "":
             errors.add("events", line, "to_status", "Required for status_changed events.")
             readable = False
@@ -225,12 +211,15 @@ def _fold(
             errors.add("events", row.line, "event_type", error.message)
             return None
         # As case_event_record does: durations fixed under the calendar of the team the
-        # case has after the event.
-        durations.update(
-            duration_updates(
-                before=state.as_fields(), after=after.as_fields(), calendar=calendars(after.team_id)
+        # case has after the event (only a changed timestamp changes one: skip the rest).
+        if any(getattr(after, stamp) != getattr(state, stamp) for stamp in DURATION_FIELDS):
+            durations.update(
+                duration_updates(
+                    before=state.as_fields(),
+                    after=after.as_fields(),
+                    calendar=calendars(after.team_id),
+                )
             )
-        )
         is_assignment = row.event_type == EventType.ASSIGNED
         history.append(
             (

@@ -1,8 +1,9 @@
 """The import's SQL: set-based reads and writes, a handful of statements per import.
 
-Rows go in with COPY (a temporary table for cases, so one INSERT ... ON CONFLICT can
-tell created, updated and unchanged apart; straight into the table for events). No
-per-row query, no model instance per row: that is what makes 10,000+ rows/s possible.
+Rows go in with binary COPY (a temporary table for cases, so one INSERT ... ON CONFLICT
+can tell created, updated and unchanged apart; straight into the table for events),
+sent from a writer thread so the server works while Python formats the next rows. No
+per-row query, no model instance per row.
 Like ``bulk_create``, this bypasses ``save()`` and model signals; database triggers run.
 """
 
@@ -13,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection
+from psycopg.copy import QueuedLibpqWriter
 
 from cases.models import Case, CaseEvent
 
@@ -76,6 +78,13 @@ def _keyed(columns: str, keys: Iterable[Key]) -> tuple[str, list[Any]]:
     return sql, [sources, external_ids]
 
 
+def _copy(cursor: Any, sql: str) -> Any:
+    # On the psycopg cursor itself: Django's debug wrapper has its own copy() without
+    # the writer argument.
+    raw = cursor.cursor
+    return raw.copy(sql, writer=QueuedLibpqWriter(raw))
+
+
 def _column_types(cursor: Any, table: str, columns: Sequence[str]) -> list[int]:
     """The type OIDs of the columns: binary COPY (several times faster than text) needs them."""
     cursor.execute(
@@ -111,7 +120,8 @@ def cases_upsert(rows: Sequence[dict[str, Any]], *, now: datetime) -> dict[Key, 
             "WITH NO DATA"
         )
         types = _column_types(cursor, CASE_TABLE, CASE_COLUMNS)
-        with cursor.copy(f"COPY case_import_rows ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy_sql = f"COPY case_import_rows ({columns}) FROM STDIN (FORMAT BINARY)"
+        with _copy(cursor, copy_sql) as copy:
             copy.set_types(types)
             for row in rows:
                 copy.write_row([row[c] for c in CASE_COLUMNS])
@@ -176,7 +186,7 @@ def events_insert(rows: Iterable[Sequence[Any]], *, now: datetime) -> int:
     sql = f"COPY {EVENT_TABLE} ({', '.join(EVENT_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
     with connection.cursor() as cursor:
         types = _column_types(cursor, EVENT_TABLE, EVENT_COLUMNS)
-        with cursor.copy(sql) as copy:
+        with _copy(cursor, sql) as copy:
             copy.set_types(types)
             for row in rows:
                 copy.write_row((*row, now))

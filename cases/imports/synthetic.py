@@ -23,7 +23,8 @@ from cases.services.snapshots import synthetic_events
 
 ATTNAMES = tuple(f.attname for f in Case._meta.concrete_fields)
 
-Template = tuple[tuple[tuple[bool, Any], ...], ...]  # per event, per field: (is_slot, value)
+# Per event: the row with its constant fields, and (position, case field) for the others.
+Template = tuple[tuple[list[Any], tuple[tuple[int, str], ...]], ...]
 
 
 class _Slot:
@@ -53,16 +54,15 @@ def _stand_in(values: dict[str, Any]) -> Case:
 
 
 class SyntheticHistory:
-    """Synthetic event rows ``(case_id, *EVENT_FIELDS)``, as ``synthetic_events`` makes them."""
+    """Synthetic event rows ``[case_id, *EVENT_FIELDS]``, as ``synthetic_events`` makes them."""
 
     def __init__(self) -> None:
         self._templates: dict[tuple[Any, ...], Template | None] = {}
 
-    def rows(self, case_id: int, values: dict[str, Any]) -> list[tuple[Any, ...]]:
+    def rows(self, case_id: int, values: dict[str, Any]) -> list[list[Any]]:
         """The synthetic events of the case with this id and these column values."""
-        values = {**values, "id": case_id}
         # Set values (truthy) become slots; empty ones (None, 0, "") are kept as they are.
-        shape = tuple(True if (value := values.get(name)) else value for name in ATTNAMES)
+        shape = tuple([True if value else value for value in map(values.get, ATTNAMES)])
         try:
             template = self._templates[shape]
         except KeyError:
@@ -70,29 +70,35 @@ class SyntheticHistory:
         if template is None:
             case = _stand_in({name: values.get(name) for name in ATTNAMES})
             return [
-                (case_id, *(getattr(event, f) for f in EVENT_FIELDS))
+                [case_id, *(getattr(event, f) for f in EVENT_FIELDS)]
                 for event in synthetic_events(case)
             ]
-        return [
-            (case_id, *(values[v] if is_slot else v for is_slot, v in event)) for event in template
-        ]
+        rows = []
+        for base, slots in template:
+            row = base.copy()
+            row[0] = case_id
+            for position, name in slots:
+                row[position] = values[name]
+            rows.append(row)
+        return rows
 
     @staticmethod
     def _template(shape: tuple[Any, ...]) -> Template | None:
-        case = _stand_in(
-            {
-                name: _Slot(name) if kind is True else kind
-                for name, kind in zip(ATTNAMES, shape, strict=True)
-            }
-        )
+        pairs = zip(ATTNAMES, shape, strict=True)
+        case = _stand_in({name: _Slot(name) if kind is True else kind for name, kind in pairs})
         try:
             events = synthetic_events(case)
         except TypeError:
             return None
-        return tuple(
-            tuple(
-                (True, value.name) if isinstance(value, _Slot) else (False, value)
-                for value in (getattr(event, f) for f in EVENT_FIELDS)
-            )
-            for event in events
-        )
+        template = []
+        for event in events:
+            base: list[Any] = [None]  # the case id goes first
+            slots = []
+            for position, name in enumerate(EVENT_FIELDS, start=1):
+                value = getattr(event, name)
+                if isinstance(value, _Slot):
+                    slots.append((position, value.name))
+                    value = None
+                base.append(value)
+            template.append((base, tuple(slots)))
+        return tuple(template)

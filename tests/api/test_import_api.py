@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from cases.models import Case
@@ -196,3 +197,10 @@ def test_the_endpoint_is_in_the_schema(org, client_for):
         "#/components/schemas/CaseImportReport"
     )
     assert "400" in operation["responses"]
+
+
+@override_settings(FILE_UPLOAD_MAX_MEMORY_SIZE=0)
+def test_a_large_upload_streamed_to_a_temporary_file_is_read(org, client_for):
+    response = post(client_for(org.admin), cases=upload("cases", CASES))
+    assert response.status_code == 200, response.json()
+    assert response.json()["cases"]["created"] == 2

@@ -857,7 +857,7 @@ def test_synthetic_history_equals_synthetic_events_for_every_shape(org):
                             )
                             for e in synthetic_events(Case(id=77, **values))
                         ]
-                        assert history.rows(77, values) == expected
+                        assert [tuple(row) for row in history.rows(77, values)] == expected
 
 
 # --- the command and the docs ---------------------------------------------------------------
