@@ -232,11 +232,16 @@ open_figures AS (
      GROUP BY o.account_id
 ),
 survey_figures AS (
+    -- From the period's answers to their cases by primary key: OFFSET 0 keeps the planner
+    -- from hashing every case of the slice to join a few thousand answers.
     SELECT c.account_id, count(*) AS responses, sum(s.csat) AS csat_sum,
            stddev_samp(s.csat) AS csat_sd, count(*) FILTER (WHERE s.csat <= 2) AS detractors
-      FROM cases_surveyresponse s JOIN cases_case c ON c.id = s.case_id
+      FROM cases_surveyresponse s
+      CROSS JOIN LATERAL (
+            SELECT c.account_id FROM cases_case c
+             WHERE c.id = s.case_id AND c.account_id IS NOT NULL AND {slice}
+            OFFSET 0) c
      WHERE s.responded_at >= %(start)s AND s.responded_at < %(period_end)s
-       AND c.account_id IS NOT NULL AND {slice}
      GROUP BY c.account_id
 ),
 accounts AS (

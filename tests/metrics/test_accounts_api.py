@@ -128,6 +128,15 @@ def test_detail(accounts, client_for):
     assert gone["status"] == "churned" and gone["churned_at"] == "2026-03-01T00:00:00+00:00"
 
 
+def test_default_period_is_the_last_90_days(accounts, client_for):
+    body = client_for(accounts.manager_a).get(URL).json()
+    # 90 calendar days ending today in the team's calendar (Berlin, UTC+1 in winter).
+    assert body["period"]["from"] == "2025-12-10T23:00:00+00:00"
+    assert body["data"]["period"]["to"] == "2026-03-10T12:00:00+00:00"  # clipped to now
+    shorter = client_for(accounts.manager_a).get(URL, {"last_days": 30}).json()
+    assert shorter["period"]["from"] == "2026-02-08T23:00:00+00:00"
+
+
 def test_pages_filters_and_ordering(accounts, client_for):
     client = client_for(accounts.manager_a)
 
