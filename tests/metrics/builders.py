@@ -30,6 +30,83 @@ def make_case(org, external_id, opened, assignee, events=()):
     return case
 
 
+_bulk_sequence = iter(range(1, 10**9))
+
+
+def bulk_cases(rows):
+    """Store new, untouched cases in one INSERT (no events): for KPIs that read only
+    opened_at, account, requester, category, team and assignee. Each row is a dict of
+    Case fields; channel defaults to email and external_id to a fresh ``bulk-N``."""
+    from cases.models import Case
+
+    return Case.objects.bulk_create(
+        [
+            Case(
+                **{
+                    "channel": "email",
+                    "external_id": f"bulk-{next(_bulk_sequence)}",
+                    **row,
+                }
+            )
+            for row in rows
+        ]
+    )
+
+
+def repeat_contact_cases(org):
+    """The repeat-contacts case set (hand-computed in tests/metrics/test_kpi_frequency.py)."""
+    from tests.factories import AccountFactory, CategoryFactory
+
+    acc1 = AccountFactory(external_id="ACC1", name="Acme")
+    acc2 = AccountFactory(external_id="ACC2", name="Bolt")
+    acc3 = AccountFactory(external_id="ACC3", name="Crane")
+    billing, shipping = org.category, CategoryFactory(slug="shipping")
+    a1, a2, b1 = org.rep_a1, org.rep_a2, org.rep_b1
+
+    def case(name, opened, account, email, category=billing, rep=a1):
+        return {
+            "external_id": name,
+            "opened_at": at(opened),
+            "account": account,
+            "requester_email": email,
+            "category": category,
+            "assignee": rep,
+            "team_id": rep.team_id,
+        }
+
+    bulk_cases(
+        [
+            # Before the window: only ever the earlier case of k2.
+            case("k1", "2026-02-25T10:00", acc1, "alice@x.example"),
+            # 5 days after k1, same account, category and (case-insensitive) requester.
+            case("k2", "2026-03-02T10:00", acc1, "Alice@X.example"),
+            # Exactly 7 × 24 h after k2: still "within 7 days" (account repeat).
+            case("k3", "2026-03-09T10:00", acc1, "bob@x.example"),
+            # Same account, another category: no repeat.
+            case("k4", "2026-03-09T11:00", acc1, "bob@x.example", category=shipping),
+            # At the window's first instant (00:00 Berlin): counted, not a repeat.
+            case("k14", "2026-02-28T23:00", acc2, "gina@x.example"),
+            # 2 d 11 h after k14: account repeat.
+            case("k5", "2026-03-03T10:00", acc2, "carol@x.example"),
+            # 7 d 1 min after k5: not a repeat of either kind.
+            case("k6", "2026-03-10T10:01", acc2, "carol@x.example"),
+            # Team B: outside team A's slice; a repeat of k6 (both ways) for team B.
+            case("k7", "2026-03-10T12:00", acc2, "carol@x.example", rep=b1),
+            # Team B, and the earlier case of k9: the customer came back, whoever answered.
+            case("k8", "2026-03-04T10:00", acc3, "dave@x.example", rep=b1),
+            case("k9", "2026-03-05T10:00", acc3, "erin@x.example", rep=a2),
+            # No account; two at the same instant: the second (higher id) is the repeat.
+            case("k10", "2026-03-06T10:00", None, "frank@x.example"),
+            case("k11", "2026-03-06T10:00", None, "frank@x.example"),
+            # No account, no requester address: in the denominator only.
+            case("k12", "2026-03-07T10:00", None, ""),
+            # 00:00 Berlin on 11 March: the window's end is exclusive.
+            case("k13", "2026-03-10T23:00", acc1, "alice@x.example"),
+        ]
+    )
+    return org
+
+
 # --- accounts and queue -------------------------------------------------------------------
 
 
@@ -256,4 +333,51 @@ def queue_case_set(org):
             ("q8", "2026-03-10T12:00", a1, None, []),
         ],
     )
+    return org
+
+
+# --- seasonality ---------------------------------------------------------------------------
+
+# Monthly counts of the seasonal-index case set (category billing, team A), hand-picked so
+# each 12-month year has a round mean: 12 cases (mean 1) and 24 cases (mean 2).
+SEASONAL_OLDER = [3, 1, 1, 1, 1, 0, 1, 1, 1, 0, 1, 1]  # 2024-03 .. 2025-02
+SEASONAL_RECENT = [5, 2, 2, 2, 2, 1, 2, 2, 2, 1, 3, 0]  # 2025-03 .. 2026-02
+
+
+def seasonal_cases(org):
+    """The seasonal-index case set; expected figures in tests/metrics/test_kpi_seasonality.py.
+
+    Cases on the 15th at 12:00 UTC of each month, except: one of March 2025's five at
+    28 Feb 23:30 UTC (1 March 00:30 in Berlin); an earlier first case at 29 Feb 2024 23:59
+    Berlin (before the history, it is the slice's first case); one on 1 March 2026 00:30
+    Berlin (after the history, inside March 2026); a team-B case; two shipping cases.
+    """
+    from tests.factories import CategoryFactory
+
+    shipping = CategoryFactory(slug="shipping", name="Shipping")
+    rows = []
+
+    def add(when, category=org.category, rep=org.rep_a1):
+        rows.append(
+            {
+                "opened_at": when,
+                "category": category,
+                "assignee": rep,
+                "team_id": rep.team_id,
+            }
+        )
+
+    for offset, count in enumerate(SEASONAL_OLDER + SEASONAL_RECENT):
+        year, month = divmod(2024 * 12 + 2 + offset, 12)
+        for i in range(count):
+            if (year, month + 1, i) == (2025, 3, 0):
+                add(at("2025-02-28T23:30"))
+            else:
+                add(datetime(year, month + 1, 15, 12, tzinfo=UTC))
+    add(at("2024-02-29T22:59"))
+    add(at("2026-02-28T23:30"))
+    add(at("2025-03-15T12:00"), rep=org.rep_b1)
+    add(at("2025-11-15T12:00"), category=shipping)
+    add(at("2025-11-16T12:00"), category=shipping)
+    bulk_cases(rows)
     return org
