@@ -184,10 +184,12 @@ def _values(
     existing: StoredCase | None,
     calendars: Calendars,
 ) -> dict[str, Any]:
-    """The stored columns of a case from its completed snapshot, as case_snapshot_upsert
-    computes them; columns a snapshot does not set keep their stored value (or default)."""
-    values = dict(existing) if existing is not None else dict(CASE_DEFAULTS)
-    values.pop("id", None)
+    """The columns of a case from its completed snapshot, as case_snapshot_upsert computes
+    them; the columns a snapshot does not set keep their stored value (or the default)."""
+    values = dict(CASE_DEFAULTS)
+    if existing is not None:
+        values.update(existing)
+        del values["id"]
     values["source"], values["external_id"] = key
     for name, attname, is_relation in _SNAPSHOT_COLUMNS:
         value = data.get(name)

@@ -7,8 +7,10 @@ transaction: one bad row and nothing is imported. See docs/import.md.
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import chain
 from typing import IO, Any
 
+import psycopg
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -63,8 +65,9 @@ def case_import(
             _run(files, source=source, create_missing=create_missing, report=report)
             if dry_run:
                 transaction.set_rollback(True)
-    except IntegrityError as error:
+    except (IntegrityError, psycopg.IntegrityError) as error:
         # A rule the checks above did not foresee, or a concurrent write; report, don't 500.
+        # (COPY runs on the psycopg cursor, whose errors Django does not translate.)
         raise ApplicationError(
             f"The database refused the import; nothing was imported: {error.__cause__ or error}",
             code="import_rejected",
@@ -117,10 +120,13 @@ def _run(
         report.created_missing = lookups_create_missing(lookups, refs)
     calendars = Calendars(lookups)
     case_keys = {row.key for row in case_rows}
-    stored = store.stored_cases(case_keys | set(event_cases))
+    stored = store.stored_cases(case_keys)
+    # A case only the events file names is rewritten whole: read all of it.
+    stored.update(store.stored_cases(set(event_cases) - case_keys, every_column=True))
     plans = case_rows_plan(
         case_rows, lookups=lookups, stored=stored, calendars=calendars, now=now, errors=errors
     )
+    case_rows.clear()  # the plans have what is needed; free the cells of a large file
     report.histories = histories_fold(
         event_cases,
         plans=plans,
@@ -136,11 +142,8 @@ def _run(
 
 
 def _write(plans: dict[Any, CasePlan], *, report: ImportReport, now: Any) -> None:
-    # Only new and differing rows go to the database; it checks "differs" again, which
-    # keeps a concurrent writer's change from being counted as ours.
-    changed = store.cases_upsert(
-        [plan.values for plan in plans.values() if _differs(plan)], now=now
-    )
+    # The database tells which rows differ from the stored ones: only those are written.
+    changed = store.cases_upsert([plan.values for plan in plans.values()], now=now)
     snapshots: list[tuple[int, CasePlan]] = []  # created or updated, history implied
     snapshots_updated: list[int] = []
     histories: list[tuple[int, CasePlan]] = []
@@ -167,31 +170,29 @@ def _write(plans: dict[Any, CasePlan], *, report: ImportReport, now: Any) -> Non
     deleted = store.events_delete(synthetic_of=snapshots_updated)
     reported = store.reported_event_times(snapshots_updated) if snapshots_updated else set()
     synthetic = SyntheticHistory()
-    new_events = [
-        event
-        for case_id, plan in snapshots
-        for event in synthetic.rows(case_id, plan.values)
-        if (case_id, event[1], event[2]) not in reported
-    ]
 
     # Cases from the events file: their history becomes exactly the folded one.
     stored_events: dict[int, dict[tuple[Any, ...], int]] = defaultdict(dict)
     if histories:
         for event_id, case_id, *fields in store.events_of([case_id for case_id, _ in histories]):
             stored_events[case_id][tuple(fields)] = event_id
+    folded_events = []
     for case_id, plan in histories:
         have = stored_events[case_id]
         for event in plan.history or ():
             if have.pop(event, None) is not None:
                 report.events_unchanged += 1
             else:
-                new_events.append((case_id, *event))
+                folded_events.append((case_id, *event))
     stale = [event_id for have in stored_events.values() for event_id in have.values()]
     deleted += store.events_delete(ids=stale)
     report.events_deleted = deleted
-    report.events_created = store.events_insert(new_events, now=now)
 
-
-def _differs(plan: CasePlan) -> bool:
-    stored = plan.stored
-    return stored is None or any(stored[name] != value for name, value in plan.values.items())
+    # A generator: the COPY sends each event while the next ones are being made.
+    synthetic_events = (
+        event
+        for case_id, plan in snapshots
+        for event in synthetic.rows(case_id, plan.values)
+        if (case_id, event[1], event[2]) not in reported
+    )
+    report.events_created = store.events_insert(chain(folded_events, synthetic_events), now=now)

@@ -13,13 +13,18 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from django.db import connection
 from psycopg.copy import QueuedLibpqWriter
 
 from cases.models import Case, CaseEvent
+from cases.services.durations import DURATION_FIELDS
+from cases.services.snapshots import SNAPSHOT_FIELDS
+from cases.state import CaseState
 
 Key = tuple[str, str]
 
+SNAPSHOT_ATTNAMES = {Case._meta.get_field(name).attname for name in SNAPSHOT_FIELDS}
 CASE_TABLE = Case._meta.db_table
 EVENT_TABLE = CaseEvent._meta.db_table
 # The columns an import writes: all but the key and the row's own timestamps (attnames;
@@ -33,6 +38,37 @@ CASE_COLUMNS = tuple(
 CASE_DEFAULTS = {
     f.attname: f.get_default() for f in Case._meta.concrete_fields if f.attname in CASE_COLUMNS
 }
+# The columns an import decides, and so updates on a stored case: what a snapshot sets,
+# what the fold sets, and what follows from them. Any other column keeps its stored value.
+UPDATED_COLUMNS = tuple(
+    c
+    for c in CASE_COLUMNS
+    if c
+    in {
+        *(Case._meta.get_field(name).attname for name in SNAPSHOT_FIELDS),
+        *CaseState.FIELDS,
+        *(name for pair in DURATION_FIELDS.values() for name in pair),
+        "first_resolved_at",
+    }
+)
+# What the import reads of a stored case named in the cases file: what the snapshot rules,
+# first_resolved_at and the durations depend on, and what a snapshot leaves as stored.
+STORED_COLUMNS = tuple(
+    dict.fromkeys(
+        (
+            "source",
+            "external_id",
+            "category_id",
+            "team_id",
+            "opened_at",
+            "first_response_at",
+            "resolved_at",
+            "first_resolved_at",
+            *(c for c in UPDATED_COLUMNS if c in CaseState.FIELDS and c not in SNAPSHOT_ATTNAMES),
+            *(name for pair in DURATION_FIELDS.values() for name in pair),
+        )
+    )
+)
 # An event as compared and written, without its case and recording time.
 EVENT_FIELDS = (
     "event_type",
@@ -49,8 +85,8 @@ IMPORT_LOCK_KEY = 0x5E1F_CA5E
 
 
 class StoredCase(dict[str, Any]):
-    """A stored case: ``id`` and every column in CASE_COLUMNS, also readable as attributes
-    (``snapshot_errors`` reads ``existing.category_id``)."""
+    """A stored case: ``id`` and the columns read (STORED_COLUMNS, or every CASE_COLUMNS),
+    also readable as attributes (``snapshot_errors`` reads ``existing.category_id``)."""
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -96,23 +132,30 @@ def _column_types(cursor: Any, table: str, columns: Sequence[str]) -> list[int]:
     return [int(oids[c]) for c in columns]
 
 
-def stored_cases(keys: Iterable[Key]) -> dict[Key, StoredCase]:
-    """The stored cases among ``keys`` with every column the import writes, in one query."""
-    sql, params = _keyed("c.id, " + ", ".join(f"c.{c}" for c in CASE_COLUMNS), keys)
-    names = ("id", *CASE_COLUMNS)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+def stored_cases(keys: Iterable[Key], *, every_column: bool = False) -> dict[Key, StoredCase]:
+    """The stored cases among ``keys``, in one query: STORED_COLUMNS, or every column the
+    import writes (for a case only the events file names, whose row is rewritten whole)."""
+    names = ("id", *(CASE_COLUMNS if every_column else STORED_COLUMNS))
+    sql, params = _keyed(", ".join(f"c.{c}" for c in names), keys)
+    connection.ensure_connection()
+    # Binary results (parsing 100,000 rows of timestamps as text costs seconds) need a
+    # server-side binding cursor; Django's are client-side. Same connection, same transaction.
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, binary=True)
         rows = [StoredCase(zip(names, row, strict=True)) for row in cursor.fetchall()]
     return {(row["source"], row["external_id"]): row for row in rows}
 
 
 def cases_upsert(rows: Sequence[dict[str, Any]], *, now: datetime) -> dict[Key, tuple[int, bool]]:
-    """Insert or update cases by (source, external_id); a row equal to the stored one is left
-    alone. Returns ``{key: (id, created)}`` for the rows that were inserted or changed."""
+    """Insert or update cases by (source, external_id).
+
+    A stored case gets the UPDATED_COLUMNS of its row, and only if one of them differs: a
+    row equal to the stored one is not written at all (``updated_at`` included). Returns
+    ``{key: (id, created)}`` for the rows that were inserted or changed."""
     if not rows:
         return {}
     columns = ", ".join(CASE_COLUMNS)
-    updated = [c for c in CASE_COLUMNS if c not in ("source", "external_id")]
+    updated = [c for c in UPDATED_COLUMNS if c not in ("source", "external_id")]
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS case_import_rows")
         cursor.execute(

@@ -11,6 +11,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -19,7 +20,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cases import services
-from cases.imports import CASES_COLUMNS, EVENTS_COLUMNS, CaseImportError, case_import
+from cases.imports import CASES_COLUMNS, EVENTS_COLUMNS, CaseImportError, case_import, store
 from cases.imports.synthetic import SyntheticHistory
 from cases.models import Case, CaseEvent, Category, Representative, Team
 from cases.services.snapshots import synthetic_events
@@ -936,3 +937,18 @@ def test_docs_describe_every_column():
     text = (Path(settings.BASE_DIR) / "docs" / "import.md").read_text()
     for column in (*CASES_COLUMNS, *EVENTS_COLUMNS):
         assert f"| `{column.name}` |" in text, column.name
+
+
+def test_a_write_the_database_refuses_is_reported_and_nothing_is_imported(org, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise psycopg.errors.UniqueViolation("duplicate key value")
+
+    monkeypatch.setattr(store, "events_insert", refuse)
+    with pytest.raises(ApplicationError) as caught:
+        run_import(cases=[case_row(assignee="newbie")], create_missing=True)
+    assert caught.value.code == "import_rejected"
+    assert caught.value.message == (
+        "The database refused the import; nothing was imported: duplicate key value"
+    )
+    assert not Case.objects.exists()
+    assert not Representative.objects.filter(user__username="newbie").exists()
