@@ -204,32 +204,44 @@ open_candidates AS (
        AND (c.status IN ('new', 'open', 'pending') OR c.resolved_at > %(now)s)
 ),
 history AS (
-    -- Only cases resolved by now and reopened at some point need their events.
-    SELECT e.case_id,
+    -- Only cases resolved by now and reopened at some point need their events: the
+    -- period's reopened cases and the open candidates resolved before now. Each keeps its
+    -- account, so that no join back to the (large) case sets is needed.
+    SELECT x.account_id, x.kind,
            count(*) FILTER (WHERE e.event_type = 'reopened') AS reopens,
            count(*) FILTER (WHERE e.event_type = 'resolved') AS resolutions
-      FROM cases_caseevent e
+      FROM (SELECT id, account_id, 'period' AS kind FROM recent
+             WHERE reopened_count > 0 AND opened_at >= %(start)s
+            UNION ALL
+            SELECT id, account_id, 'open' FROM open_candidates
+             WHERE first_resolved_at <= %(now)s) x
+      JOIN cases_caseevent e ON e.case_id = x.id
      WHERE e.event_type IN ('resolved', 'reopened') AND e.occurred_at <= %(now)s
-       AND e.case_id IN (
-             SELECT id FROM recent WHERE reopened_count > 0 AND opened_at >= %(start)s
-             UNION ALL
-             SELECT id FROM open_candidates WHERE first_resolved_at <= %(now)s)
-     GROUP BY e.case_id
+     GROUP BY x.id, x.account_id, x.kind
 ),
 case_figures AS (
     SELECT r.account_id,
            count(*) FILTER (WHERE r.opened_at >= %(start)s) AS cases,
-           count(*) FILTER (WHERE r.opened_at < %(start)s) AS previous_cases,
-           count(*) FILTER (WHERE r.opened_at >= %(start)s AND h.reopens > 0) AS reopened
-      FROM recent r LEFT JOIN history h ON h.case_id = r.id
+           count(*) FILTER (WHERE r.opened_at < %(start)s) AS previous_cases
+      FROM recent r
      GROUP BY r.account_id
 ),
+reopen_figures AS (
+    SELECT account_id, count(*) AS reopened
+      FROM history WHERE kind = 'period' AND reopens > 0
+     GROUP BY account_id
+),
 open_figures AS (
-    SELECT o.account_id, count(*) AS open_now
-      FROM open_candidates o LEFT JOIN history h ON h.case_id = o.id
-     WHERE o.first_resolved_at IS NULL OR o.first_resolved_at > %(now)s
-        OR h.reopens >= h.resolutions
-     GROUP BY o.account_id
+    SELECT account_id, sum(n) AS open_now FROM (
+        SELECT account_id, count(*) AS n FROM open_candidates
+         WHERE first_resolved_at IS NULL OR first_resolved_at > %(now)s
+         GROUP BY account_id
+        UNION ALL
+        SELECT account_id, count(*) FROM history
+         WHERE kind = 'open' AND reopens >= resolutions
+         GROUP BY account_id
+    ) parts
+     GROUP BY account_id
 ),
 survey_figures AS (
     -- From the period's answers to their cases by primary key: OFFSET 0 keeps the planner
@@ -248,7 +260,7 @@ accounts AS (
     SELECT acc.id, acc.external_id, acc.name, acc.segment, acc.annual_value::float8 AS annual_value,
            acc.churned_at, (acc.churned_at IS NULL OR acc.churned_at > %(now)s) AS active_now,
            coalesce(cf.cases, 0) AS cases, coalesce(cf.previous_cases, 0) AS previous_cases,
-           coalesce(cf.reopened, 0) AS reopened, coalesce(o.open_now, 0) AS open_now,
+           coalesce(rf.reopened, 0) AS reopened, coalesce(o.open_now, 0) AS open_now,
            coalesce(sf.responses, 0) AS responses, sf.csat_sum::float8 AS csat_sum,
            sf.csat_sd::float8 AS csat_sd, coalesce(sf.detractors, 0) AS detractors,
            CASE WHEN acc.annual_value > 0
@@ -256,6 +268,7 @@ accounts AS (
            END AS cases_per_10k
       FROM cases_account acc
       LEFT JOIN case_figures cf ON cf.account_id = acc.id
+      LEFT JOIN reopen_figures rf ON rf.account_id = acc.id
       LEFT JOIN open_figures o ON o.account_id = acc.id
       LEFT JOIN survey_figures sf ON sf.account_id = acc.id
      WHERE acc.created_at <= %(now)s {population}
