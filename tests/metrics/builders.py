@@ -381,3 +381,203 @@ def seasonal_cases(org):
     add(at("2025-11-16T12:00"), category=shipping)
     bulk_cases(rows)
     return org
+
+
+# --- load, times and FCR ------------------------------------------------------------------
+
+
+def make_case_with(
+    org,
+    external_id,
+    opened,
+    assignee,
+    events=(),
+    *,
+    category=None,
+    channel="email",
+    priority="normal",
+):
+    """Like make_case, choosing category, channel and priority. An event is
+    ``(type, when)`` — done by the assignee — or ``(type, when, actor)`` (actor None: no
+    actor, as a help-desk integration records it) or, for ``assigned``,
+    ``(type, when, actor, new_assignee)``."""
+    case, _ = services.case_create(
+        external_id=external_id,
+        category=category or org.category,
+        channel=channel,
+        priority=priority,
+        opened_at=at(opened),
+        assignee=assignee,
+    )
+    for event_type, when, *rest in events:
+        actor = rest[0] if rest else assignee
+        services.case_event_record(
+            case=case,
+            event_type=event_type,
+            occurred_at=at(when),
+            actor=actor,
+            assignee=rest[1] if len(rest) > 1 else None,
+        )
+    case.refresh_from_db()
+    return case
+
+
+def resolution_cases(org, misc_category):
+    """Cases of team A (and one of team B) first responded to and resolved in the week of
+    2–8 March 2026 (Europe/Berlin, UTC+1), for the response time, resolution time and FCR
+    tests; each test file works its expected figures out from these comments.
+
+    ``org.category`` (billing) has a 24 h target; ``misc_category`` none.
+    """
+    from cases.models import CaseEvent
+
+    T = CaseEvent.Type
+    a1, a2 = org.rep_a1, org.rep_a2
+    # r1: Mon 09:00 Berlin; response +30 min; resolved +2 h. 1 response.
+    make_case_with(
+        org,
+        "r1",
+        "2026-03-02T08:00",
+        a1,
+        [(T.AGENT_RESPONSE, "2026-03-02T08:30"), (T.RESOLVED, "2026-03-02T10:00")],
+    )
+    # r2: response +4 h; resolved Tue 15:00 Berlin: 30 h calendar, 14 h business.
+    make_case_with(
+        org,
+        "r2",
+        "2026-03-02T08:00",
+        a1,
+        [(T.AGENT_RESPONSE, "2026-03-02T12:00"), (T.RESOLVED, "2026-03-03T14:00")],
+    )
+    # r3: rep A2, no target, resolved after 30 min without any response (zero-touch).
+    make_case_with(
+        org,
+        "r3",
+        "2026-03-04T09:00",
+        a2,
+        [(T.RESOLVED, "2026-03-04T09:30")],
+        category=misc_category,
+    )
+    # r4: rep A2, chat; two responses (+1 h, +2 h); resolved +8 h (Thu 09:00–17:00 Berlin).
+    make_case_with(
+        org,
+        "r4",
+        "2026-03-05T08:00",
+        a2,
+        [
+            (T.AGENT_RESPONSE, "2026-03-05T09:00"),
+            (T.AGENT_RESPONSE, "2026-03-05T10:00"),
+            (T.RESOLVED, "2026-03-05T16:00"),
+        ],
+        channel="chat",
+    )
+    # r5: response before the window; resolved at the window's first instant (00:00 Berlin
+    # on Mon 2 March): 13 h calendar, 0 business.
+    make_case_with(
+        org,
+        "r5",
+        "2026-03-01T10:00",
+        a1,
+        [(T.AGENT_RESPONSE, "2026-03-01T12:00"), (T.RESOLVED, "2026-03-01T23:00")],
+    )
+    # r6: rep A2; response at 23:59 Berlin on Sun 8 March (12 h 59 min), resolved at the
+    # window's end (excluded: the window is half-open).
+    make_case_with(
+        org,
+        "r6",
+        "2026-03-08T10:00",
+        a2,
+        [(T.AGENT_RESPONSE, "2026-03-08T22:59"), (T.RESOLVED, "2026-03-08T23:00")],
+    )
+    # r7: response +1 h, resolved, reopened, resolved again Fri: 96 h calendar, 32 h business.
+    make_case_with(
+        org,
+        "r7",
+        "2026-03-02T10:00",
+        a1,
+        [
+            (T.AGENT_RESPONSE, "2026-03-02T11:00"),
+            (T.RESOLVED, "2026-03-02T12:00"),
+            (T.REOPENED, "2026-03-03T10:00"),
+            (T.RESOLVED, "2026-03-06T10:00"),
+        ],
+    )
+    # r8: assigned to A1 but first answered by A2 (+1 h); resolved, reopened, open now.
+    make_case_with(
+        org,
+        "r8",
+        "2026-03-03T10:00",
+        a1,
+        [
+            (T.AGENT_RESPONSE, "2026-03-03T11:00", a2),
+            (T.RESOLVED, "2026-03-03T12:00"),
+            (T.REOPENED, "2026-03-04T10:00"),
+        ],
+    )
+    # r9: team B, responded and resolved in the window: never in team A's figures.
+    make_case_with(
+        org,
+        "r9",
+        "2026-03-03T10:00",
+        org.rep_b1,
+        [(T.AGENT_RESPONSE, "2026-03-03T10:10"), (T.RESOLVED, "2026-03-03T10:20")],
+    )
+    # r10: open, never answered.
+    make_case_with(org, "r10", "2026-03-04T10:00", a1)
+    return org
+
+
+def load_history(org):
+    """Team A: reps A1, A2, an idle A3 and manager A, taking on and resolving cases in the
+    week of 2–8 March 2026 (Berlin); the load tests work their figures out from these."""
+    from cases.models import CaseEvent
+    from tests.factories import RepresentativeFactory
+
+    T = CaseEvent.Type
+    a1, a2, mgr = org.rep_a1, org.rep_a2, org.manager_a
+    org.rep_a3 = RepresentativeFactory(team=org.team_a, user__username="rep_a3")
+    # L1: taken on and resolved by A1 on Monday.
+    make_case_with(
+        org,
+        "L1",
+        "2026-03-02T08:00",
+        a1,
+        [(T.AGENT_RESPONSE, "2026-03-02T09:00"), (T.RESOLVED, "2026-03-02T10:00")],
+    )
+    # L2: A1 (Mon) → A2 (Tue) → A1 again (Wed); resolved Wed by an integration (no actor):
+    # the latest resolution, so it is the assignee's, A1's.
+    make_case_with(
+        org,
+        "L2",
+        "2026-03-02T09:00",
+        a1,
+        [
+            (T.ASSIGNED, "2026-03-03T09:00", mgr, a2),
+            (T.ASSIGNED, "2026-03-04T09:00", mgr, a1),
+            (T.RESOLVED, "2026-03-04T12:00", None),
+        ],
+    )
+    # L3: A2 (Tue); resolved Tue without an actor (A2 was the assignee); reopened Wed,
+    # reassigned to A1, resolved by A1 Thu. Both resolutions count, one for each rep.
+    make_case_with(
+        org,
+        "L3",
+        "2026-03-03T08:00",
+        a2,
+        [
+            (T.RESOLVED, "2026-03-03T10:00", None),
+            (T.REOPENED, "2026-03-04T08:00"),
+            (T.ASSIGNED, "2026-03-04T09:00", mgr, a1),
+            (T.RESOLVED, "2026-03-05T10:00", a1),
+        ],
+    )
+    # L4: A2 (Thu); resolved by the manager.
+    make_case_with(org, "L4", "2026-03-05T08:00", a2, [(T.RESOLVED, "2026-03-05T12:00", mgr)])
+    # L5: assigned at 23:59 Berlin the day before the window; resolved by A1 at its first
+    # instant (00:00 Berlin on Monday).
+    make_case_with(org, "L5", "2026-03-01T22:59", a1, [(T.RESOLVED, "2026-03-01T23:00")])
+    # L6: assigned to A2 at 23:00 Berlin on Sunday; resolved at the window's end (excluded).
+    make_case_with(org, "L6", "2026-03-08T22:00", a2, [(T.RESOLVED, "2026-03-08T23:00")])
+    # L7: team B.
+    make_case_with(org, "L7", "2026-03-03T08:00", org.rep_b1, [(T.RESOLVED, "2026-03-03T09:00")])
+    return org
