@@ -196,6 +196,8 @@ def _values(
         values[attname] = value.pk if is_relation and value is not None else value
     # Accounts are loaded as ids only (there can be many); the rules never read them.
     values["account_id"] = account_id
+    if existing is not None and values["team_id"] is None:
+        values["team_id"] = existing.team_id  # unassigned now, still the same team's case
     opened_at = values["opened_at"]
     first_resolved_at = values["resolved_at"]
     # Keep the first resolution as the bulk API does, unless the new opened_at is later

@@ -7,6 +7,8 @@ transaction: one bad row and nothing is imported. See docs/import.md.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 from itertools import chain
 from typing import IO, Any
 
@@ -27,7 +29,11 @@ from cases.imports.lookups import (
 from cases.imports.reader import CsvFile, FileProblem
 from cases.imports.report import CaseImportError, ErrorLog, ImportReport, file_error
 from cases.imports.synthetic import SyntheticHistory
+from cases.models import CaseEvent
+from cases.services.snapshots import OPEN, RESOLVED
 from supportmetrics.exceptions import ApplicationError
+
+EventType = CaseEvent.Type
 
 DEFAULT_SOURCE = "api"  # the same default as the case and bulk APIs
 
@@ -141,12 +147,11 @@ def _run(
     _write(plans, report=report, now=now)
 
 
-def _write(plans: dict[Any, CasePlan], *, report: ImportReport, now: Any) -> None:
+def _write(plans: dict[Any, CasePlan], *, report: ImportReport, now: datetime) -> None:
     # The database tells which rows differ from the stored ones: only those are written.
     changed = store.cases_upsert([plan.values for plan in plans.values()], now=now)
-    snapshots: list[tuple[int, CasePlan]] = []  # created or updated, history implied
-    snapshots_updated: list[int] = []
-    histories: list[tuple[int, CasePlan]] = []
+    snapshots: list[tuple[int, CasePlan, bool]] = []  # (id, plan, created): history implied
+    histories: list[tuple[int, CasePlan]] = []  # history from the events file
     for key, plan in plans.items():
         if key in changed:
             case_id, created = changed[key]
@@ -161,38 +166,78 @@ def _write(plans: dict[Any, CasePlan], *, report: ImportReport, now: Any) -> Non
         if plan.history is not None:
             histories.append((case_id, plan))
         elif key in changed:
-            snapshots.append((case_id, plan))
-            if not created:
-                snapshots_updated.append(case_id)
+            snapshots.append((case_id, plan, created))
 
-    # Snapshot cases get the synthetic history the bulk API gives them: on an update the
-    # old synthetic events go, and none is added where a reported event already is.
-    deleted = store.events_delete(synthetic_of=snapshots_updated)
-    reported = store.reported_event_times(snapshots_updated) if snapshots_updated else set()
+    # Every delete before any insert: a replaced event may come back with the same key.
+    implied = _implied_histories(snapshots, report=report, now=now)
+    folded = _folded_histories(histories, report=report)
+    # A generator: the COPY sends each event while the next ones are being made.
+    report.events_created = store.events_insert(chain(folded, implied), now=now)
+
+
+def _implied_histories(
+    snapshots: list[tuple[int, CasePlan, bool]], *, report: ImportReport, now: datetime
+) -> Iterator[Sequence[Any]]:
+    """Delete what must go and return the events to add for the snapshot cases, as
+    case_snapshot_upsert does: a new or changed case gets its synthetic history again,
+    without an event where a reported one already is. A resolved case that a snapshot
+    reopens keeps its resolution as a reported event and gets a reopen "now"."""
+    updated = [case_id for case_id, _, created in snapshots if not created]
+    reopened = [
+        (case_id, plan.stored["status"], plan.values)
+        for case_id, plan, created in snapshots
+        if not created
+        and plan.stored is not None
+        and plan.stored["status"] in RESOLVED
+        and plan.values["status"] in OPEN
+    ]
+    if reopened:
+        store.events_mark_reported(
+            [case_id for case_id, _, _ in reopened], event_type=CaseEvent.Type.RESOLVED
+        )
+    report.events_deleted += store.events_delete(synthetic_of=updated)
+    reported = store.reported_event_times(updated) if updated else set()
+    reopens = [
+        (
+            case_id,
+            EventType.REOPENED.value,
+            max(now, values["opened_at"]),
+            None,  # actor
+            None,  # assignee
+            previous,
+            values["status"],
+            False,  # reported
+        )
+        for case_id, previous, values in reopened
+    ]
     synthetic = SyntheticHistory()
+    return chain(
+        reopens,
+        (
+            event
+            for case_id, plan, _ in snapshots
+            for event in synthetic.rows(case_id, plan.values)
+            if (case_id, event[1], event[2]) not in reported
+        ),
+    )
 
-    # Cases from the events file: their history becomes exactly the folded one.
-    stored_events: dict[int, dict[tuple[Any, ...], int]] = defaultdict(dict)
+
+def _folded_histories(
+    histories: list[tuple[int, CasePlan]], *, report: ImportReport
+) -> list[tuple[Any, ...]]:
+    """Delete the stored events the folded histories do not have; return those to add."""
+    stored: dict[int, dict[tuple[Any, ...], int]] = defaultdict(dict)
     if histories:
         for event_id, case_id, *fields in store.events_of([case_id for case_id, _ in histories]):
-            stored_events[case_id][tuple(fields)] = event_id
-    folded_events = []
+            stored[case_id][tuple(fields)] = event_id
+    new = []
     for case_id, plan in histories:
-        have = stored_events[case_id]
+        have = stored[case_id]
         for event in plan.history or ():
             if have.pop(event, None) is not None:
                 report.events_unchanged += 1
             else:
-                folded_events.append((case_id, *event))
-    stale = [event_id for have in stored_events.values() for event_id in have.values()]
-    deleted += store.events_delete(ids=stale)
-    report.events_deleted = deleted
-
-    # A generator: the COPY sends each event while the next ones are being made.
-    synthetic_events = (
-        event
-        for case_id, plan in snapshots
-        for event in synthetic.rows(case_id, plan.values)
-        if (case_id, event[1], event[2]) not in reported
-    )
-    report.events_created = store.events_insert(chain(folded_events, synthetic_events), now=now)
+                new.append((case_id, *event))
+    stale = [event_id for have in stored.values() for event_id in have.values()]
+    report.events_deleted += store.events_delete(ids=stale)
+    return new

@@ -58,6 +58,7 @@ STORED_COLUMNS = tuple(
         (
             "source",
             "external_id",
+            "status",
             "category_id",
             "team_id",
             "opened_at",
@@ -205,6 +206,16 @@ def reported_event_times(case_ids: Sequence[int]) -> set[tuple[int, str, datetim
             [list(case_ids)],
         )
         return set(cursor.fetchall())
+
+
+def events_mark_reported(case_ids: Sequence[int], *, event_type: str) -> None:
+    """Make the synthetic events of this type of these cases reported (non-synthetic)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {EVENT_TABLE} SET synthetic = false "
+            "WHERE case_id = ANY(%s) AND synthetic AND event_type = %s",
+            [list(case_ids), event_type],
+        )
 
 
 def events_delete(*, ids: Sequence[int] = (), synthetic_of: Sequence[int] = ()) -> int:

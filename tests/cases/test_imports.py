@@ -207,6 +207,78 @@ def test_cases_file_matches_the_bulk_api_snapshot_upsert(org):
     assert events_of(via_csv) == events_of(via_api)
 
 
+def _both_ways(org, versions: list[dict]) -> tuple[Case, Case]:
+    """Apply snapshot versions through the bulk API service (case "API") and the cases file
+    (case "CSV"); return both cases."""
+    reps = {r.user.username: r for r in Representative.objects.select_related("user", "team")}
+    for version in versions:
+        data = {"category": org.category, "channel": "email", "opened_at": T0}
+        row = case_row(external_id="CSV")
+        for name, value in version.items():
+            if name in ("assignee", "resolved_by"):
+                data[name] = reps[value]
+                row[name] = value
+            elif name.endswith("_at"):
+                data[name] = value
+                row[name] = iso(value)
+            else:
+                data[name] = value
+                row[name] = str(value)
+        services.case_snapshot_upsert(source="api", external_id="API", data=data)
+        run_import(cases=[row])
+    return Case.objects.get(external_id="API"), Case.objects.get(external_id="CSV")
+
+
+@pytest.mark.parametrize(
+    "versions",
+    [
+        pytest.param(
+            [{"status": "open", "assignee": "rep_a1"}, {"status": "open"}],
+            id="unassigned-keeps-team",
+        ),
+        pytest.param(
+            [
+                {"status": "resolved", "assignee": "rep_a1", "resolved_at": T0 + H},
+                {"status": "open", "assignee": "rep_a1", "reopened_count": 1},
+            ],
+            id="reopened",
+        ),
+        pytest.param(
+            [
+                {
+                    "status": "closed",
+                    "assignee": "rep_b1",
+                    "first_response_at": T0 + H,
+                    "agent_response_count": 2,
+                    "resolved_at": T0 + 2 * H,
+                    "closed_at": T0 + 9 * H,
+                },
+                {
+                    "status": "closed",
+                    "assignee": "rep_a2",
+                    "first_response_at": T0 + H,
+                    "agent_response_count": 3,
+                    "resolved_at": T0 + 2 * H,
+                    "closed_at": T0 + 9 * H,
+                },
+            ],
+            id="reassigned",
+        ),
+    ],
+)
+def test_a_changed_snapshot_does_what_the_bulk_api_does(org, versions):
+    via_api, via_csv = _both_ways(org, versions)
+    fields = [
+        *CaseState.FIELDS,
+        "first_response_seconds",
+        "first_response_business_seconds",
+        "resolution_seconds",
+        "resolution_business_seconds",
+    ]
+    assert [getattr(via_csv, f) for f in fields] == [getattr(via_api, f) for f in fields]
+    assert events_of(via_csv) == events_of(via_api)
+
+
 def test_reimporting_the_same_file_changes_nothing(org):
     rows = [
         case_row(
