@@ -78,6 +78,10 @@ def group_key(group_by: str, key: object, label: str | None) -> dict[str, object
 
 class _DurationApi(KpiApi):
     measure: ClassVar[str]
+    # The case-list filters that select the measured cases: the period and the rep. None
+    # when the case list cannot select them, and then there is no drill-down link.
+    period_field: ClassVar[str | None]
+    rep_param: ClassVar[str]
 
     class InputSerializer(SampledQuerySerializer):
         group_by = serializers.ChoiceField(choices=GROUP_BY_CHOICES, required=False)
@@ -127,7 +131,11 @@ class _DurationApi(KpiApi):
 
     def link(self, f: KpiFilter, group_by: str | None, key: object) -> str | None:
         """The case-list link for the overall figure (group_by None) or one group."""
-        raise NotImplementedError
+        if self.period_field is None:
+            return None
+        return group_link(
+            f, group_by=group_by, key=key, period_field=self.period_field, rep_param=self.rep_param
+        )
 
 
 class KpiFirstResponseTimeApi(_DurationApi):
@@ -135,22 +143,17 @@ class KpiFirstResponseTimeApi(_DurationApi):
 
     metric = "response_time"
     measure = "first_response"
+    # The case list has no first_response_after/before (nor first_responder) filter yet.
+    period_field = None
+    rep_param = "first_responder"
     definition_version = times.DEFINITION_VERSION
 
     @kpi_schema(
         "First response time: mean, median, p90 and histogram",
-        parameters=[
-            OpenApiParameter("group_by", str, enum=list(GROUP_BY_CHOICES)),
-            MIN_N_PARAMETER,
-        ],
+        parameters=[GROUP_BY_PARAMETER, MIN_N_PARAMETER],
     )
     def get(self, request, **kwargs):  # type: ignore[no-untyped-def]
         return super().get(request, **kwargs)
-
-    def link(self, f: KpiFilter, group_by: str | None, key: object) -> str | None:
-        # The case list cannot select by first response (no first_response_after/before or
-        # first_responder filter yet): no exact drill-down.
-        return None
 
 
 class KpiResolutionTimeApi(_DurationApi):
@@ -158,22 +161,16 @@ class KpiResolutionTimeApi(_DurationApi):
 
     metric = "resolution_time"
     measure = "resolution"
+    period_field = "resolved"
+    rep_param = "resolved_by"
     definition_version = times.DEFINITION_VERSION
 
     @kpi_schema(
         "Resolution time: mean, median, p90, histogram and SLA attainment",
-        parameters=[
-            OpenApiParameter("group_by", str, enum=list(GROUP_BY_CHOICES)),
-            MIN_N_PARAMETER,
-        ],
+        parameters=[GROUP_BY_PARAMETER, MIN_N_PARAMETER],
     )
     def get(self, request, **kwargs):  # type: ignore[no-untyped-def]
         return super().get(request, **kwargs)
-
-    def link(self, f: KpiFilter, group_by: str | None, key: object) -> str | None:
-        return group_link(
-            f, group_by=group_by, key=key, period_field="resolved", rep_param="resolved_by"
-        )
 
 
 urlpatterns = [

@@ -422,14 +422,49 @@ def make_case_with(
     return case
 
 
-def resolution_cases(org, misc_category):
+def march_week(org, **overrides):
+    """A KpiFilter for team A over Mon 2 – Sun 8 March 2026 in Berlin, that is
+    [1 Mar 23:00 UTC, 8 Mar 23:00 UTC); ``overrides`` replace any of its fields."""
+    from metrics.types import KpiFilter
+
+    values = dict(
+        start=datetime(2026, 3, 2, tzinfo=BERLIN).astimezone(UTC),
+        end=datetime(2026, 3, 9, tzinfo=BERLIN).astimezone(UTC),
+        tz=BERLIN,
+        team_ids=(org.team_a.pk,),
+    )
+    values.update(overrides)
+    return KpiFilter(**values)
+
+
+def local_days(zone, first_day, length, **fields):
+    """A KpiFilter over ``length`` whole calendar days in ``zone`` (an IANA name), from
+    the local date of ``first_day``, a moment; ``fields`` add to it (team_ids, basis…)."""
+    from datetime import time, timedelta
+
+    from metrics.types import KpiFilter
+
+    tz = ZoneInfo(zone)
+    day0 = first_day.astimezone(tz).date()
+    return KpiFilter(
+        start=datetime.combine(day0, time(0), tzinfo=tz).astimezone(UTC),
+        end=datetime.combine(day0 + timedelta(days=length), time(0), tzinfo=tz).astimezone(UTC),
+        tz=tz,
+        **fields,
+    )
+
+
+def resolution_cases(org):
     """Cases of team A (and one of team B) first responded to and resolved in the week of
     2–8 March 2026 (Europe/Berlin, UTC+1), for the response time, resolution time and FCR
     tests; each test file works its expected figures out from these comments.
 
-    ``org.category`` (billing) has a 24 h target; ``misc_category`` none.
+    ``org.category`` (billing) has a 24 h target; ``org.misc`` (created here) none.
     """
     from cases.models import CaseEvent
+    from tests.factories import CategoryFactory
+
+    org.misc = CategoryFactory(slug="misc", name="Misc", target_resolution_hours=None)
 
     T = CaseEvent.Type
     a1, a2 = org.rep_a1, org.rep_a2
@@ -456,7 +491,7 @@ def resolution_cases(org, misc_category):
         "2026-03-04T09:00",
         a2,
         [(T.RESOLVED, "2026-03-04T09:30")],
-        category=misc_category,
+        category=org.misc,
     )
     # r4: rep A2, chat; two responses (+1 h, +2 h); resolved +8 h (Thu 09:00–17:00 Berlin).
     make_case_with(

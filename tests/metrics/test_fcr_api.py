@@ -8,7 +8,6 @@ import io
 import pytest
 import time_machine
 
-from tests.factories import CategoryFactory
 from tests.metrics.builders import NOW, resolution_cases
 
 pytestmark = pytest.mark.django_db
@@ -25,8 +24,7 @@ def frozen_now():
 
 @pytest.fixture
 def cases(org):
-    misc = CategoryFactory(slug="misc", name="Misc", target_resolution_hours=None)
-    return resolution_cases(org, misc)
+    return resolution_cases(org)
 
 
 def test_envelope(cases, client_for):

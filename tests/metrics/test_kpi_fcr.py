@@ -3,8 +3,7 @@ plain-Python reference on random case sets."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,29 +12,21 @@ from hypothesis import strategies as st
 from cases.models import Case, CaseEvent
 from metrics.kpis.fcr import kpi_first_contact_resolution
 from metrics.stats import wilson_interval
-from metrics.types import KpiFilter
-from tests.factories import CategoryFactory
-from tests.metrics.builders import BERLIN, NOW, make_case_with, resolution_cases
+from tests.metrics.builders import (
+    BERLIN,
+    NOW,
+    local_days,
+    make_case_with,
+    march_week,
+    resolution_cases,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def cases(org):
-    misc = CategoryFactory(slug="misc", name="Misc", target_resolution_hours=None)
-    return resolution_cases(org, misc)
-
-
-def week_filter(org, **overrides):
-    """Mon 2 – Sun 8 March 2026 in Berlin: [1 Mar 23:00 UTC, 8 Mar 23:00 UTC)."""
-    values = dict(
-        start=datetime(2026, 3, 2, tzinfo=BERLIN).astimezone(UTC),
-        end=datetime(2026, 3, 9, tzinfo=BERLIN).astimezone(UTC),
-        tz=BERLIN,
-        team_ids=(org.team_a.pk,),
-    )
-    values.update(overrides)
-    return KpiFilter(**values)
+    return resolution_cases(org)
 
 
 def counts(figure):
@@ -50,7 +41,7 @@ def counts(figure):
 
 def test_fcr_and_reopen_rate_overall(cases, django_assert_num_queries):
     with django_assert_num_queries(1):
-        result = kpi_first_contact_resolution(f=week_filter(cases), now=NOW)
+        result = kpi_first_contact_resolution(f=march_week(cases), now=NOW)
     # Resolved in the window (latest resolution), team A: r1, r2, r3, r4, r5, r7.
     # r3 has no agent response: zero-touch, outside FCR.
     # One response and never reopened: r1, r2, r5 → FCR 3 / 5. r4 took two responses; r7
@@ -70,7 +61,7 @@ def test_per_rep_alphabetical_with_minimum_sample(cases, django_assert_num_queri
     org.rep_a1.display_name = "Zoe"
     org.rep_a1.save()
     with django_assert_num_queries(1):
-        result = kpi_first_contact_resolution(f=week_filter(org), now=NOW, group_by="rep", min_n=2)
+        result = kpi_first_contact_resolution(f=march_week(org), now=NOW, group_by="rep", min_n=2)
     assert [(row.key, row.label) for row in result.rows] == [
         (org.rep_a2.pk, "Rep_A2"),
         (org.rep_a1.pk, "Zoe"),
@@ -84,19 +75,19 @@ def test_per_rep_alphabetical_with_minimum_sample(cases, django_assert_num_queri
     assert a2.fcr.insufficient_data and a2.fcr.value is None and a2.fcr.low is None
     assert a2.reopen_rate.value == 0.0 and not a2.reopen_rate.insufficient_data
 
-    default = kpi_first_contact_resolution(f=week_filter(org), now=NOW, group_by="rep")
+    default = kpi_first_contact_resolution(f=march_week(org), now=NOW, group_by="rep")
     assert all(row.figure.fcr.insufficient_data for row in default.rows)  # min_n 10
 
 
 def test_by_channel_and_category(cases):
-    by_channel = kpi_first_contact_resolution(f=week_filter(cases), now=NOW, group_by="channel")
+    by_channel = kpi_first_contact_resolution(f=march_week(cases), now=NOW, group_by="channel")
     # chat: r4 (two responses). email: r1, r2, r3 (zero-touch), r5, r7 (reopened).
     assert [(row.key, counts(row.figure)) for row in by_channel.rows] == [
         ("chat", (1, 0, (0, 1), (0, 1))),
         ("email", (5, 1, (3, 4), (1, 5))),
     ]
     assert by_channel.rows[0].figure.fcr.value == 0.0  # groups other than reps: no min_n
-    by_category = kpi_first_contact_resolution(f=week_filter(cases), now=NOW, group_by="category")
+    by_category = kpi_first_contact_resolution(f=march_week(cases), now=NOW, group_by="category")
     assert [(row.label, counts(row.figure)) for row in by_category.rows] == [
         ("Billing", (5, 0, (3, 5), (1, 5))),
         ("Misc", (1, 1, (0, 0), (0, 1))),
@@ -108,7 +99,7 @@ def test_by_channel_and_category(cases):
 def test_window_edges_empty_window_and_other_team(cases):
     org = cases
     # r5 was resolved at the window's first instant: in this week, not in the one before.
-    before = week_filter(
+    before = march_week(
         org,
         start=datetime(2026, 2, 23, tzinfo=BERLIN).astimezone(UTC),
         end=datetime(2026, 3, 2, tzinfo=BERLIN).astimezone(UTC),
@@ -120,7 +111,7 @@ def test_window_edges_empty_window_and_other_team(cases):
         (0, 0),
     )
     # r6 was resolved at this week's end: it belongs to the next week (one response: FCR).
-    after = week_filter(
+    after = march_week(
         org,
         start=datetime(2026, 3, 9, tzinfo=BERLIN).astimezone(UTC),
         end=datetime(2026, 3, 16, tzinfo=BERLIN).astimezone(UTC),
@@ -132,7 +123,7 @@ def test_window_edges_empty_window_and_other_team(cases):
     empty = kpi_first_contact_resolution(f=before, now=NOW, group_by="rep")
     assert empty.overall.fcr.value is None and empty.rows == []
     # Team B: r9, one response, never reopened.
-    team_b = kpi_first_contact_resolution(f=week_filter(org, team_ids=(org.team_b.pk,)), now=NOW)
+    team_b = kpi_first_contact_resolution(f=march_week(org, team_ids=(org.team_b.pk,)), now=NOW)
     assert counts(team_b.overall) == (1, 0, (1, 1), (0, 1))
 
 
@@ -150,7 +141,7 @@ def test_a_reopen_after_the_window_takes_the_case_out_of_it(org):
             (CaseEvent.Type.REOPENED, "2026-03-10T10:00"),
         ],
     )
-    assert kpi_first_contact_resolution(f=week_filter(org), now=NOW).overall.resolved == 0
+    assert kpi_first_contact_resolution(f=march_week(org), now=NOW).overall.resolved == 0
 
 
 # --- property: the SQL against a plain-Python reference ------------------------------------
@@ -236,14 +227,7 @@ def test_fcr_matches_a_python_reference(org, specs, zone, first_day, length, gro
             )
         )
     stored = Case.objects.bulk_create(rows)
-    tz = ZoneInfo(zone)
-    day0 = (BASE + timedelta(days=first_day)).astimezone(tz).date()
-    f = KpiFilter(
-        start=datetime.combine(day0, time(0), tzinfo=tz).astimezone(UTC),
-        end=datetime.combine(day0 + timedelta(days=length), time(0), tzinfo=tz).astimezone(UTC),
-        tz=tz,
-        team_ids=(org.team_a.pk,),
-    )
+    f = local_days(zone, BASE + timedelta(days=first_day), length, team_ids=(org.team_a.pk,))
     result = kpi_first_contact_resolution(f=f, now=BASE, group_by=group_by, min_n=1)
 
     overall = reference(stored, f, lambda c: None).get(None, (0, 0, (0, 0), (0, 0)))

@@ -3,8 +3,7 @@ replay of random histories (Europe/Berlin calendar unless said otherwise)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,8 +13,7 @@ from cases.models import Case, CaseEvent, CaseStatus
 from cases.state import CaseState, TransitionError, apply_event
 from metrics.kpis.load import kpi_case_load
 from metrics.stats import wilson_interval
-from metrics.types import KpiFilter
-from tests.metrics.builders import BERLIN, NOW, load_history, make_case_with
+from tests.metrics.builders import BERLIN, NOW, load_history, local_days, make_case_with, march_week
 
 pytestmark = pytest.mark.django_db
 
@@ -27,17 +25,6 @@ def load_cases(org):
     return load_history(org)
 
 
-def week_filter(org, **overrides):
-    values = dict(
-        start=datetime(2026, 3, 2, tzinfo=BERLIN).astimezone(UTC),
-        end=datetime(2026, 3, 9, tzinfo=BERLIN).astimezone(UTC),
-        tz=BERLIN,
-        team_ids=(org.team_a.pk,),
-    )
-    values.update(overrides)
-    return KpiFilter(**values)
-
-
 def share(count):
     s = count.share
     return None if s is None else (s.count, s.n, s.value, s.insufficient_data)
@@ -46,7 +33,7 @@ def share(count):
 def test_counts_shares_and_gini(load_cases, django_assert_num_queries):
     org = load_cases
     with django_assert_num_queries(1):
-        result = kpi_case_load(f=week_filter(org), now=NOW, min_n=5)
+        result = kpi_case_load(f=march_week(org), now=NOW, min_n=5)
     # Taken on (distinct cases with an `assigned` event to the rep in the window):
     #   A1: L1, L2 (twice, counted once), L3 → 3; A2: L2, L3, L4, L6 → 4; A3: 0.
     #   (L5 was assigned before the window.)
@@ -79,7 +66,7 @@ def test_counts_shares_and_gini(load_cases, django_assert_num_queries):
 
 
 def test_shares_below_the_minimum_sample_are_withheld(load_cases):
-    result = kpi_case_load(f=week_filter(load_cases), now=NOW)  # min_n 10 > 7 and 5
+    result = kpi_case_load(f=march_week(load_cases), now=NOW)  # min_n 10 > 7 and 5
     a2 = next(r for r in result.reps if r.name == "Rep_A2")
     assert share(a2.taken_on) == (4, 7, None, True)
     assert a2.taken_on.share.low is None
@@ -88,7 +75,7 @@ def test_shares_below_the_minimum_sample_are_withheld(load_cases):
 
 def test_daily_series(load_cases, django_assert_num_queries):
     with django_assert_num_queries(1):
-        result = kpi_case_load(f=week_filter(load_cases), now=NOW, group_by="day")
+        result = kpi_case_load(f=march_week(load_cases), now=NOW, group_by="day")
     series = {
         r.name: [(p.period[5:], p.taken_on, p.resolved) for p in r.series] for r in result.reps
     }
@@ -113,14 +100,14 @@ def test_daily_series(load_cases, django_assert_num_queries):
         ("03-08", 1, 0),  # taken L6 at 23:00 Berlin; its resolution is at the window's end
     ]
     assert [r.taken_on.n for r in result.reps] == [0, 3, 4, 0]  # totals as without series
-    weekly = kpi_case_load(f=week_filter(load_cases), now=NOW, group_by="week")
+    weekly = kpi_case_load(f=march_week(load_cases), now=NOW, group_by="week")
     a1 = next(r for r in weekly.reps if r.name == "Rep_A1")
     assert [(p.period, p.taken_on, p.resolved) for p in a1.series] == [("2026-03-02", 3, 4)]
 
 
 def test_rep_filter_keeps_the_team_as_the_reference(load_cases):
     org = load_cases
-    result = kpi_case_load(f=week_filter(org, team_ids=None, rep_ids=(org.rep_a2.pk,)), now=NOW)
+    result = kpi_case_load(f=march_week(org, team_ids=None, rep_ids=(org.rep_a2.pk,)), now=NOW)
     assert [(r.name, share(r.taken_on)[:2]) for r in result.reps] == [("Rep_A2", (4, 7))]
     assert [t.name for t in result.teams] == ["Alpha"]
 
@@ -128,7 +115,7 @@ def test_rep_filter_keeps_the_team_as_the_reference(load_cases):
 def test_window_edges_empty_window_and_other_team(load_cases):
     org = load_cases
     next_week = kpi_case_load(
-        f=week_filter(
+        f=march_week(
             org,
             start=datetime(2026, 3, 9, tzinfo=BERLIN).astimezone(UTC),
             end=datetime(2026, 3, 16, tzinfo=BERLIN).astimezone(UTC),
@@ -143,14 +130,14 @@ def test_window_edges_empty_window_and_other_team(load_cases):
     ]
     assert next_week.teams[0].taken_on_gini is None  # nothing taken on: no spread to measure
     assert next_week.teams[0].resolved_gini == pytest.approx(2 / 3)  # all on one of three
-    team_b = kpi_case_load(f=week_filter(org, team_ids=(org.team_b.pk,)), now=NOW)
+    team_b = kpi_case_load(f=march_week(org, team_ids=(org.team_b.pk,)), now=NOW)
     assert [(r.name, r.taken_on.n, r.resolved.n) for r in team_b.reps] == [("Rep_B1", 1, 1)]
     assert [(t.name, t.reps, t.resolved_gini) for t in team_b.teams] == [("Bravo", 1, 0.0)]
 
 
 def test_case_slice_applies_to_the_cases(load_cases):
     org = load_cases
-    chat_only = kpi_case_load(f=week_filter(org, channels=("chat",)), now=NOW)
+    chat_only = kpi_case_load(f=march_week(org, channels=("chat",)), now=NOW)
     assert {(r.name, r.taken_on.n, r.resolved.n) for r in chat_only.reps} == {
         ("Rep_A1", 0, 0),
         ("Rep_A2", 0, 0),
@@ -253,14 +240,8 @@ def build(org, specs):
 def test_load_matches_a_replay(org, specs, zone, first_day, length, group_by):
     Case.objects.all().delete()
     counted = build(org, specs)
-    tz = ZoneInfo(zone)
-    day0 = (BASE + timedelta(days=first_day)).astimezone(tz).date()
-    f = KpiFilter(
-        start=datetime.combine(day0, time(0), tzinfo=tz).astimezone(UTC),
-        end=datetime.combine(day0 + timedelta(days=length), time(0), tzinfo=tz).astimezone(UTC),
-        tz=tz,
-        team_ids=(org.team_a.pk,),
-    )
+    f = local_days(zone, BASE + timedelta(days=first_day), length, team_ids=(org.team_a.pk,))
+    tz = f.tz
     result = kpi_case_load(f=f, now=BASE, group_by=group_by, min_n=1)
 
     def bucket(moment):
@@ -326,5 +307,5 @@ def test_a_rep_assigned_and_resolving_at_the_same_instant(org):
             (T.REOPENED, "2026-03-03T11:00"),
         ],
     )
-    result = kpi_case_load(f=week_filter(org), now=NOW)
+    result = kpi_case_load(f=march_week(org), now=NOW)
     assert {r.name: r.resolved.n for r in result.reps} == {"Rep_A1": 1, "Rep_A2": 1}

@@ -4,7 +4,7 @@ plain-Python reference on random case sets (Europe/Berlin calendar unless said o
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,32 +18,23 @@ from metrics.kpis.times import (
     kpi_resolution_time,
 )
 from metrics.stats import Z95, wilson_interval
-from metrics.types import KpiFilter
-from tests.factories import CategoryFactory
-from tests.metrics.builders import BERLIN, NOW, make_case_with, resolution_cases
+from tests.metrics.builders import (
+    BERLIN,
+    NOW,
+    local_days,
+    make_case_with,
+    march_week,
+    resolution_cases,
+)
 
 pytestmark = pytest.mark.django_db
 
-H = 3600
 EMPTY_HISTOGRAM = {name: 0 for name, _, _ in HISTOGRAM_BUCKETS}
 
 
 @pytest.fixture
 def cases(org):
-    misc = CategoryFactory(slug="misc", name="Misc", target_resolution_hours=None)
-    return resolution_cases(org, misc)
-
-
-def week_filter(org, **overrides):
-    """Mon 2 – Sun 8 March 2026 in Berlin: [1 Mar 23:00 UTC, 8 Mar 23:00 UTC)."""
-    values = dict(
-        start=datetime(2026, 3, 2, tzinfo=BERLIN).astimezone(UTC),
-        end=datetime(2026, 3, 9, tzinfo=BERLIN).astimezone(UTC),
-        tz=BERLIN,
-        team_ids=(org.team_a.pk,),
-    )
-    values.update(overrides)
-    return KpiFilter(**values)
+    return resolution_cases(org)
 
 
 def stats(figure):
@@ -55,7 +46,7 @@ def stats(figure):
 
 def test_resolution_time_overall(cases, django_assert_num_queries):
     with django_assert_num_queries(1):
-        result = kpi_resolution_time(f=week_filter(cases), now=NOW)
+        result = kpi_resolution_time(f=march_week(cases), now=NOW)
     overall = result.overall
     # Resolved in the window (latest resolution), team A: r1 2 h, r2 30 h, r3 0.5 h, r4 8 h,
     # r5 13 h (resolved at the window's first instant), r7 96 h (to its second resolution).
@@ -87,7 +78,7 @@ def test_resolution_time_overall(cases, django_assert_num_queries):
 
 def test_resolution_time_in_business_hours(cases):
     result = kpi_resolution_time(
-        f=week_filter(cases, basis="business"), now=NOW, group_by="rep", min_n=1
+        f=march_week(cases, basis="business"), now=NOW, group_by="rep", min_n=1
     )
     # Team A is open Mon–Fri 09:00–17:00 Berlin. r1 2 h; r2 Mon 8 h + Tue 6 h = 14 h;
     # r3 0.5 h; r4 8 h; r5 Sun 11:00 → Mon 00:00 = 0; r7 Mon 6 h + 3 × 8 h + Fri 2 h = 32 h.
@@ -105,7 +96,7 @@ def test_resolution_time_per_rep_alphabetical_with_intervals(cases, django_asser
     org.rep_a1.display_name = "Zoe"
     org.rep_a1.save()
     with django_assert_num_queries(1):
-        result = kpi_resolution_time(f=week_filter(org), now=NOW, group_by="rep", min_n=2)
+        result = kpi_resolution_time(f=march_week(org), now=NOW, group_by="rep", min_n=2)
     # Alphabetical by display name, not by id or by figure.
     assert [(row.key, row.label) for row in result.rows] == [
         (org.rep_a2.pk, "Rep_A2"),
@@ -126,7 +117,7 @@ def test_resolution_time_per_rep_alphabetical_with_intervals(cases, django_asser
 
 
 def test_per_rep_figures_below_the_minimum_sample_are_withheld(cases):
-    result = kpi_resolution_time(f=week_filter(cases), now=NOW, group_by="rep")  # min_n 10
+    result = kpi_resolution_time(f=march_week(cases), now=NOW, group_by="rep")  # min_n 10
     for row in result.rows:
         assert row.figure.insufficient_data
         assert stats(row.figure)[1:] == (None, None, None)
@@ -134,7 +125,7 @@ def test_per_rep_figures_below_the_minimum_sample_are_withheld(cases):
         assert row.figure.sla.attainment.insufficient_data
     assert [row.figure.stats.n for row in result.rows] == [4, 2]  # n is always reported
     # Groups other than reps report their figures whatever their size.
-    by_category = kpi_resolution_time(f=week_filter(cases), now=NOW, group_by="category")
+    by_category = kpi_resolution_time(f=march_week(cases), now=NOW, group_by="category")
     assert [(row.label, stats(row.figure)[:2]) for row in by_category.rows] == [
         ("Billing", (5, (7200 + 108000 + 28800 + 46800 + 345600) / 5)),
         ("Misc", (1, 1800)),
@@ -145,14 +136,14 @@ def test_per_rep_figures_below_the_minimum_sample_are_withheld(cases):
 def test_resolution_window_edges_are_half_open(cases):
     org = cases
     # The week before ends exactly when r5 is resolved: r5 is not in it.
-    before = week_filter(
+    before = march_week(
         org,
         start=datetime(2026, 2, 23, tzinfo=BERLIN).astimezone(UTC),
         end=datetime(2026, 3, 2, tzinfo=BERLIN).astimezone(UTC),
     )
     assert kpi_resolution_time(f=before, now=NOW).overall.stats.n == 0
     # The week after starts exactly when r6 is resolved: r6 (13 h) is in it.
-    after = week_filter(
+    after = march_week(
         org,
         start=datetime(2026, 3, 9, tzinfo=BERLIN).astimezone(UTC),
         end=datetime(2026, 3, 16, tzinfo=BERLIN).astimezone(UTC),
@@ -162,7 +153,7 @@ def test_resolution_window_edges_are_half_open(cases):
 
 def test_empty_window_and_other_team(cases):
     org = cases
-    empty = week_filter(
+    empty = march_week(
         org,
         start=datetime(2025, 1, 6, tzinfo=BERLIN).astimezone(UTC),
         end=datetime(2025, 1, 9, tzinfo=BERLIN).astimezone(UTC),
@@ -178,7 +169,7 @@ def test_empty_window_and_other_team(cases):
         (date(2025, 1, 8), 0),
     ]
     # Team B: only r9, resolved 20 minutes after it was opened.
-    team_b = kpi_resolution_time(f=week_filter(org, team_ids=(org.team_b.pk,)), now=NOW)
+    team_b = kpi_resolution_time(f=march_week(org, team_ids=(org.team_b.pk,)), now=NOW)
     assert stats(team_b.overall) == (1, 1200, 1200, 1200)
 
 
@@ -192,7 +183,7 @@ def test_bucket_edges_and_the_sla_target_are_inclusive(org):
         make_case_with(
             org, name, "2026-03-02T08:00", org.rep_a1, [(CaseEvent.Type.RESOLVED, resolved)]
         )
-    overall = kpi_resolution_time(f=week_filter(org), now=NOW).overall
+    overall = kpi_resolution_time(f=march_week(org), now=NOW).overall
     # 1 h opens the 1–4 h bucket, 24 h the 1–3 d one; 24 h meets the target, 24 h 1 s misses.
     assert overall.histogram == {**EMPTY_HISTOGRAM, "h1_4": 1, "d1_3": 2}
     assert (overall.sla.attainment.count, overall.sla.attainment.n) == (2, 3)
@@ -204,7 +195,7 @@ def test_bucket_edges_and_the_sla_target_are_inclusive(org):
 def test_first_response_time_overall_and_by_responder(cases, django_assert_num_queries):
     org = cases
     with django_assert_num_queries(1):
-        result = kpi_first_response_time(f=week_filter(org), now=NOW, group_by="rep", min_n=3)
+        result = kpi_first_response_time(f=march_week(org), now=NOW, group_by="rep", min_n=3)
     # First responded in the window, team A: r1 0.5 h, r2 4 h, r4 1 h, r6 12 h 59 min
     # (at 23:59 Berlin on the last day), r7 1 h, r8 1 h. Not r5 (responded the day before),
     # r3 and r10 (never answered), r9 (team B).
@@ -228,7 +219,7 @@ def test_first_response_time_overall_and_by_responder(cases, django_assert_num_q
 
 
 def test_first_response_time_by_day_in_the_team_calendar(cases):
-    result = kpi_first_response_time(f=week_filter(cases), now=NOW, group_by="day")
+    result = kpi_first_response_time(f=march_week(cases), now=NOW, group_by="day")
     # Berlin days: 2 Mar r1, r2, r7; 3 Mar r8; 5 Mar r4; 8 Mar r6 (22:59 UTC, 23:59 local).
     assert [(row.key.isoformat(), row.figure.stats.n) for row in result.rows] == [
         ("2026-03-02", 3),
@@ -240,7 +231,7 @@ def test_first_response_time_by_day_in_the_team_calendar(cases):
         ("2026-03-08", 1),
     ]
     assert stats(result.rows[0].figure)[:2] == (3, (1800 + 14400 + 3600) / 3)
-    weekly = kpi_first_response_time(f=week_filter(cases), now=NOW, group_by="week")
+    weekly = kpi_first_response_time(f=march_week(cases), now=NOW, group_by="week")
     assert [(row.key, row.figure.stats.n) for row in weekly.rows] == [(date(2026, 3, 2), 6)]
 
 
@@ -254,7 +245,7 @@ def test_calendar_buckets_follow_dst(org):
         org.rep_a1,
         [(CaseEvent.Type.AGENT_RESPONSE, "2026-03-29T22:30")],
     )
-    berlin = week_filter(
+    berlin = march_week(
         org,
         start=datetime(2026, 3, 29, tzinfo=BERLIN).astimezone(UTC),
         end=datetime(2026, 3, 31, tzinfo=BERLIN).astimezone(UTC),
@@ -264,7 +255,7 @@ def test_calendar_buckets_follow_dst(org):
         ("2026-03-29", 0),
         ("2026-03-30", 1),
     ]
-    utc = week_filter(
+    utc = march_week(
         org,
         start=datetime(2026, 3, 29, tzinfo=UTC),
         end=datetime(2026, 3, 31, tzinfo=UTC),
@@ -447,14 +438,8 @@ def test_durations_match_a_python_reference(
         )
     stored = Case.objects.bulk_create(rows)
 
-    tz = ZoneInfo(zone)
-    day0 = (BASE + timedelta(days=first_day)).astimezone(tz).date()
-    f = KpiFilter(
-        start=datetime.combine(day0, time(0), tzinfo=tz).astimezone(UTC),
-        end=datetime.combine(day0 + timedelta(days=length), time(0), tzinfo=tz).astimezone(UTC),
-        tz=tz,
-        basis=basis,
-    )
+    f = local_days(zone, BASE + timedelta(days=first_day), length, basis=basis)
+    tz = f.tz
     stamp, rep_field, prefix = {
         "first_response": ("first_response_at", "first_responder_id", "first_response"),
         "resolution": ("resolved_at", "resolved_by_id", "resolution"),
