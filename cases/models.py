@@ -313,6 +313,7 @@ class Case(models.Model):
             models.Index(fields=["account", "-opened_at"], name="case_account_opened"),
             models.Index(fields=["category", "-opened_at"], name="case_category_opened"),
             models.Index(fields=["resolved_at"], name="case_resolved_at"),
+            models.Index(fields=["first_response_at"], name="case_first_response_at"),
             models.Index(
                 fields=["team", "assignee", "opened_at"],
                 name="case_open_backlog",
@@ -412,6 +413,7 @@ class SurveyResponse(models.Model):
         ]
         indexes = [
             models.Index(fields=["representative", "responded_at"], name="survey_rep_time"),
+            models.Index(fields=["responded_at"], name="survey_responded_at"),
         ]
 
     def __str__(self) -> str:
