@@ -27,7 +27,9 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_WEEKLY_HOURS: dict[str, list[list[str]]] = {
     day: [["09:00", "17:00"]] for day in WEEKDAYS[:5]
 }
-REFERENCE_DAY = date(2000, 1, 1)
+# Any fixed day works (only differences of clock readings matter); the holidays package
+# has no data before 2001, so the reference stays well after that.
+REFERENCE_DAY = date(2020, 1, 1)
 
 
 def parse_weekly_hours(
