@@ -167,10 +167,10 @@ def case_snapshot_upsert(
         )
 
     values = {name: data.get(name, _default(name)) for name in SNAPSHOT_FIELDS}
+    kept = existing.first_resolved_at if existing else None
+    # The first resolution stays what it was, unless the snapshot moved opened_at past it.
     values["first_resolved_at"] = (
-        existing.first_resolved_at
-        if existing and existing.first_resolved_at
-        else values["resolved_at"]
+        kept if kept is not None and kept >= values["opened_at"] else values["resolved_at"]
     )
     before = (
         {
