@@ -1,5 +1,106 @@
-"""KPI endpoints: csat (to be built)."""
+"""CSAT endpoint: satisfaction, response rate, NPS and effort per rep (or group)."""
 
-from django.urls import URLPattern
+from __future__ import annotations
 
-urlpatterns: list[URLPattern] = []
+from dataclasses import asdict, replace
+from datetime import date, datetime
+from typing import Any
+
+from django.urls import path
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
+
+from metrics.apis.base import KpiApi, kpi_schema
+from metrics.drilldown import cases_link
+from metrics.kpis import csat
+from metrics.params import KpiQuerySerializer
+from metrics.types import KpiFilter
+
+MIN_N_PARAMETER = OpenApiParameter(
+    "min_n",
+    int,
+    description="Smallest sample a figure is shown for; below it: insufficient data "
+    "(default: the SUPPORTMETRICS_MIN_SAMPLE setting, 10)",
+)
+
+
+class KpiCsatApi(KpiApi):
+    """CSAT per rep, team, category, channel or month, with response rate, NPS and effort.
+
+    Reps are listed alphabetically, never ranked. ``cases_url`` lists the cases resolved in
+    the window (by the row's rep, in the row's team/category/channel/month): the cases the
+    surveys were sent for.
+    """
+
+    metric = "csat"
+    definition_version = csat.DEFINITION_VERSION
+
+    class InputSerializer(KpiQuerySerializer):
+        group_by = serializers.ChoiceField(choices=list(csat.GROUP_BY_CHOICES), default="rep")
+        min_n = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
+
+    query_serializer = InputSerializer
+
+    @kpi_schema(
+        "CSAT, response rate, NPS and effort per rep, with intervals",
+        parameters=[
+            OpenApiParameter("group_by", str, enum=list(csat.GROUP_BY_CHOICES)),
+            MIN_N_PARAMETER,
+        ],
+    )
+    def get(self, request, **kwargs):  # type: ignore[no-untyped-def]
+        return super().get(request, **kwargs)
+
+    def compute(self, f: KpiFilter, options: dict[str, Any], now: datetime) -> dict[str, Any]:
+        group_by = options["group_by"]
+        result = csat.kpi_csat_by_representative(
+            f=f, now=now, group_by=group_by, min_n=options.get("min_n")
+        )
+        return {
+            "group_by": group_by,
+            "min_n": result.min_n,
+            "overall": {
+                "n": result.overall.responses,
+                **asdict(result.overall),
+                "cases_url": cases_link(f, period_field="resolved"),
+            },
+            "rows": [
+                {
+                    "key": {group_by: row.key},
+                    "label": row.label,
+                    "n": row.figures.responses,
+                    **asdict(row.figures),
+                    "cases_url": _row_link(f, group_by, row.key),
+                }
+                for row in result.rows
+            ],
+            "trend": [
+                {
+                    "key": {"rep": t.rep},
+                    "label": t.label,
+                    "months": [{"n": m.responses, **asdict(m)} for m in t.months],
+                }
+                for t in result.trend
+            ],
+        }
+
+
+def _row_link(f: KpiFilter, group_by: str, key: Any) -> str | None:
+    """The cases resolved in the window behind a row; None for unattributed answers."""
+    if key is None:
+        return None
+    if group_by == "rep":
+        return cases_link(replace(f, rep_ids=None), period_field="resolved", resolved_by=key)
+    if group_by == "month":
+        year, month = (int(part) for part in str(key).split("-"))
+        start, end = csat.month_bounds(date(year, month, 1), f)
+        return cases_link(f, period_field="resolved", start=start, end=end)
+    if group_by == "team":
+        return cases_link(replace(f, team_ids=None), period_field="resolved", team=key)
+    param = {"category": "category_id", "channel": "channel"}[group_by]
+    return cases_link(f, period_field="resolved", **{param: key})
+
+
+urlpatterns = [
+    path("csat/", KpiCsatApi.as_view(), name="kpi-csat"),
+]

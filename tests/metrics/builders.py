@@ -616,3 +616,165 @@ def load_history(org):
     # L7: team B.
     make_case_with(org, "L7", "2026-03-03T08:00", org.rep_b1, [(T.RESOLVED, "2026-03-03T09:00")])
     return org
+
+
+def make_case_in(
+    org,
+    external_id,
+    opened,
+    assignee,
+    events=(),
+    *,
+    category=None,
+    channel="email",
+    priority="normal",
+):
+    """make_case with the case's category, channel and priority chosen (case-mix tests).
+
+    An event is ``(type, when)`` (the assignee acts) or ``(type, when, actor)``."""
+    case, _ = services.case_create(
+        external_id=external_id,
+        category=category or org.category,
+        channel=channel,
+        priority=priority,
+        opened_at=at(opened),
+        assignee=assignee,
+    )
+    for event_type, when, *actor in events:
+        services.case_event_record(
+            case=case,
+            event_type=event_type,
+            occurred_at=at(when),
+            actor=actor[0] if actor else assignee,
+        )
+    case.refresh_from_db()
+    return case
+
+
+def add_survey(case, csat, responded, *, nps=None, effort=None, resolution_number=1, rep=None):
+    """A survey answer to one resolution of ``case``; the rep defaults to its resolver."""
+    from cases.models import SurveyResponse
+
+    return SurveyResponse.objects.create(
+        case=case,
+        representative=rep or case.resolved_by,
+        resolution_number=resolution_number,
+        csat=csat,
+        nps=nps,
+        effort=effort,
+        responded_at=at(responded),
+    )
+
+
+def csat_surveys(org):
+    """Survey answers for CSAT tests: team A in March (Berlin), worked out by hand.
+
+    rep_a1 — responses in March: 5, 4, 2, 5 (March resolutions) and 3 (a February
+    resolution answered at the window's first instant) → n 5, satisfied 3, mean 3.8.
+    NPS answers 10, 7, 3 → 1 promoter, 1 passive, 1 detractor. Effort 2, 6, 1 → mean 3.
+    Resolutions in March: the four above, c5 (never answered), c7 (31 March 23:30 Berlin,
+    answered at 00:00 on 1 April, after the window, still "responded") → 6, 5 responded.
+    c8 is resolved at the window's end instant: not a March resolution.
+    rep_a2 — c9 resolved, answered 1, reopened, resolved again, answered 4; c10 (chat, in
+    the Shipping category) answered 5 → three resolutions, three responses, mean 10/3.
+    rep_b1 (team B): one response, 1 — outside team A.
+    """
+    from cases.models import CaseEvent
+    from tests.factories import CategoryFactory
+
+    resolved, reopened = CaseEvent.Type.RESOLVED, CaseEvent.Type.REOPENED
+    a1, a2 = org.rep_a1, org.rep_a2
+    other = CategoryFactory(slug="shipping", name="Shipping")
+    c1 = make_case_in(org, "c1", "2026-02-28T20:00", a1, [(resolved, "2026-02-28T23:00")])
+    add_survey(c1, 5, "2026-03-02T10:00", nps=10, effort=2)
+    c2 = make_case_in(org, "c2", "2026-03-03T09:00", a1, [(resolved, "2026-03-03T12:00")])
+    add_survey(c2, 4, "2026-03-04T10:00", nps=7)
+    c3 = make_case_in(org, "c3", "2026-03-10T09:00", a1, [(resolved, "2026-03-11T12:00")])
+    add_survey(c3, 2, "2026-03-12T10:00", nps=3, effort=6)
+    c4 = make_case_in(org, "c4", "2026-03-20T09:00", a1, [(resolved, "2026-03-20T12:00")])
+    add_survey(c4, 5, "2026-03-21T10:00", effort=1)
+    make_case_in(org, "c5", "2026-03-22T09:00", a1, [(resolved, "2026-03-23T12:00")])
+    c6 = make_case_in(org, "c6", "2026-02-20T09:00", a1, [(resolved, "2026-02-27T12:00")])
+    add_survey(c6, 3, "2026-02-28T23:00")
+    c7 = make_case_in(org, "c7", "2026-03-31T09:00", a1, [(resolved, "2026-03-31T21:30")])
+    add_survey(c7, 1, "2026-03-31T22:00")
+    make_case_in(org, "c8", "2026-03-31T09:00", a1, [(resolved, "2026-03-31T22:00")])
+    c9 = make_case_in(
+        org,
+        "c9",
+        "2026-03-09T09:00",
+        a2,
+        [
+            (resolved, "2026-03-10T09:00"),
+            (reopened, "2026-03-11T09:00"),
+            (resolved, "2026-03-12T09:00"),
+        ],
+    )
+    add_survey(c9, 1, "2026-03-10T18:00")
+    add_survey(c9, 4, "2026-03-13T10:00", resolution_number=2)
+    c10 = make_case_in(
+        org,
+        "c10",
+        "2026-03-15T09:00",
+        a2,
+        [(resolved, "2026-03-15T10:00")],
+        category=other,
+        channel="chat",
+    )
+    add_survey(c10, 5, "2026-03-16T10:00")
+    b1 = make_case_in(org, "b1", "2026-03-05T09:00", org.rep_b1, [(resolved, "2026-03-05T12:00")])
+    add_survey(b1, 1, "2026-03-06T10:00")
+    org.shipping = other
+    return org
+
+
+def coaching_cases(org):
+    """Rep A1's coaching set: March 2026 (Berlin) against teammates, worked out by hand.
+
+    Cells: X = billing/email/normal, Y = shipping/chat/high. Hours after opening.
+    A1: r1 X resolve 2 h (first response 1 h, FCR, CSAT 5); r2 X 4 h (0.5 h, FCR, CSAT 4);
+        r3 Y 6 h (2 h, two responses: not FCR, CSAT 2); r4 Y resolved at 8 h, reopened,
+        resolved again at 25 h (1 h, not FCR); in April r5 X 3 h; in February r0 X.
+    Teammates: t1 X A2 1 h (0.25 h, FCR, CSAT 5); t2 X A2 3 h (1 h, FCR, CSAT 3);
+        t3 Y A2 10 h (1 h, two responses); t4 Y resolved by the manager 4 h (0.5 h, FCR);
+        t5 X A2 resolved at 2 h then reopened, still open (1 h).
+    Team B: b1 X, resolved by B1 — never part of the comparison.
+    """
+    from datetime import timedelta
+
+    from cases.models import CaseEvent
+    from tests.factories import CategoryFactory
+
+    t = CaseEvent.Type
+    a1, a2, mgr = org.rep_a1, org.rep_a2, org.manager_a
+    shipping = CategoryFactory(slug="shipping", name="Shipping")
+    x = {"category": org.category, "channel": "email", "priority": "normal"}
+    y = {"category": shipping, "channel": "chat", "priority": "high"}
+
+    def case(name, cell, rep, opened, steps, answer=None):
+        """``steps``: (event type, hours after opening[, actor])."""
+        start = at(opened)
+        events = [
+            (kind, (start + timedelta(hours=hours)).isoformat()[:19], *actor)
+            for kind, hours, *actor in steps
+        ]
+        made = make_case_in(org, name, opened, rep, events, **cell)
+        if answer is not None:
+            add_survey(made, answer, (start + timedelta(days=1)).isoformat()[:19])
+        return made
+
+    resolve, respond, reopen = t.RESOLVED, t.AGENT_RESPONSE, t.REOPENED
+    case("r0", x, a1, "2026-02-20T09:00", [(respond, 1), (resolve, 2)])
+    case("r1", x, a1, "2026-03-02T09:00", [(respond, 1), (resolve, 2)], answer=5)
+    case("r2", x, a1, "2026-03-03T09:00", [(respond, 0.5), (resolve, 4)], answer=4)
+    case("r3", y, a1, "2026-03-04T09:00", [(respond, 2), (respond, 3), (resolve, 6)], answer=2)
+    case("r4", y, a1, "2026-03-05T09:00", [(respond, 1), (resolve, 8), (reopen, 24), (resolve, 25)])
+    case("r5", x, a1, "2026-04-01T09:00", [(respond, 1), (resolve, 3)])
+    case("t1", x, a2, "2026-03-02T09:00", [(respond, 0.25), (resolve, 1)], answer=5)
+    case("t2", x, a2, "2026-03-09T09:00", [(respond, 1), (resolve, 3)], answer=3)
+    case("t3", y, a2, "2026-03-10T09:00", [(respond, 1), (respond, 2), (resolve, 10)])
+    case("t4", y, a2, "2026-03-11T09:00", [(respond, 0.5), (resolve, 4, mgr)])
+    case("t5", x, a2, "2026-03-12T09:00", [(respond, 1), (resolve, 2), (reopen, 24)])
+    case("b1", x, org.rep_b1, "2026-03-02T09:00", [(respond, 5), (resolve, 6)], answer=1)
+    org.shipping = shipping
+    return org
