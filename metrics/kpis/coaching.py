@@ -157,13 +157,11 @@ resolved_cases AS (
        AND (c.resolved_by_id = %(rep)s OR c.team_id = %(team)s) AND {slice}
 ),
 first_responses AS (
-    -- Found through the indexed agent_response events: the first is the case's own.
-    SELECT e.occurred_at AS ts, c.first_responder_id AS who,
+    SELECT c.first_response_at AS ts, c.first_responder_id AS who,
            c.team_id, c.category_id, c.channel, c.priority,
            c.{first_response_column}::float AS duration
-      FROM cases_caseevent e
-      JOIN cases_case c ON c.id = e.case_id AND c.first_response_at = e.occurred_at
-     WHERE e.event_type = 'agent_response' AND e.occurred_at >= %(lo)s AND e.occurred_at < %(hi)s
+      FROM cases_case c
+     WHERE c.first_response_at >= %(lo)s AND c.first_response_at < %(hi)s
        AND (c.first_responder_id = %(rep)s OR c.team_id = %(team)s) AND {slice}
 ),
 answers AS (
@@ -198,20 +196,29 @@ tagged AS (
      WHERE f.who = %(rep)s OR (f.team_id = %(team)s AND p.period = 'window')
 ),
 agg AS (
+    -- Plain aggregates only, so the planner can hash the grouping sets.
     SELECT figure, period, side, category_id, channel, priority,
            GROUPING(category_id, channel, priority) = 0 AS is_cell,
            count(value) AS n,
            coalesce(sum(value), 0)::float AS total,
            avg(value)::float AS mean,
-           stddev_samp(value)::float AS sd,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY value)::float AS median,
-           count(DISTINCT who) AS people
+           stddev_samp(value)::float AS sd
       FROM tagged
      GROUP BY GROUPING SETS ((figure, period, side, category_id, channel, priority),
                              (figure, period, side))
+),
+overall AS (
+    -- Medians and head counts are needed per side only, not per cell.
+    SELECT figure, period, side,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY value)::float AS median,
+           count(DISTINCT who) AS people
+      FROM tagged
+     GROUP BY figure, period, side
 )
-SELECT agg.*, g.name AS category_name
+SELECT agg.*, o.median, o.people, g.name AS category_name
   FROM agg
+  LEFT JOIN overall o
+    ON NOT agg.is_cell AND o.figure = agg.figure AND o.period = agg.period AND o.side = agg.side
   LEFT JOIN cases_category g ON g.id = agg.category_id
  ORDER BY agg.figure, agg.period, agg.side, g.name, agg.category_id, agg.channel, agg.priority
 """
@@ -266,7 +273,7 @@ def kpi_rep_coaching(
             mean=r["mean"],
             sd=r["sd"],
             median=r["median"],
-            people=int(r["people"]),
+            people=int(r["people"] or 0),
         )
         slot = (r["figure"], r["period"], r["side"])
         if r["is_cell"]:

@@ -144,30 +144,40 @@ def nps_estimate(
 
 
 CSAT_SQL = """
-WITH resolved_in_window AS (
-    SELECT DISTINCT e.case_id FROM cases_caseevent e
-     WHERE e.event_type = 'resolved' AND e.occurred_at >= %(start)s AND e.occurred_at < %(end)s
-),
-numbered AS (
-    -- A survey answers one resolution of a case; resolutions are numbered from 1 in order.
-    SELECT e.id, e.case_id, e.occurred_at, e.actor_id,
-           row_number() OVER (PARTITION BY e.case_id ORDER BY e.occurred_at) AS resolution_number
+WITH window_resolutions AS (
+    -- The resolver is the event's actor, else the assignee at that moment (as in the load
+    -- KPI and the lifecycle fold). A survey answers one resolution of a case, numbered from
+    -- 1 in time order: a case never reopened has only the one. Both look-ups are index
+    -- lookups that run only for the few events without an actor or on reopened cases.
+    SELECT e.case_id, e.occurred_at, coalesce(e.actor_id, {resolver}) AS rep_id,
+           rc.team_id, rc.category_id, rc.channel,
+           CASE WHEN rc.reopened_count = 0 THEN 1
+                ELSE (SELECT count(*) FROM cases_caseevent p
+                       WHERE p.case_id = e.case_id AND p.event_type = 'resolved'
+                         AND p.occurred_at <= e.occurred_at) END AS resolution_number
       FROM cases_caseevent e
-     WHERE e.event_type = 'resolved' AND e.occurred_at < %(end)s
-       AND e.case_id IN (SELECT case_id FROM resolved_in_window)
+     CROSS JOIN LATERAL (
+           -- One primary-key lookup per resolution in the window. OFFSET 0 keeps the
+           -- planner from hashing the whole case table instead (it misjudges how few
+           -- events a rep or team filter leaves).
+           SELECT c.team_id, c.category_id, c.channel, c.reopened_count,
+                  c.resolved_at, c.resolved_by_id
+             FROM cases_case c
+            WHERE c.id = e.case_id AND {slice}
+           OFFSET 0) rc
+     WHERE e.event_type = 'resolved' AND e.occurred_at >= %(start)s AND e.occurred_at < %(end)s
+       -- A rep filter, pushed down to the events: only theirs and those without an actor.
+       AND (%(rep_ids)s::bigint[] IS NULL OR e.actor_id IS NULL
+            OR e.actor_id = ANY(%(rep_ids)s::bigint[]))
 ),
 resolutions AS (
-    -- The resolver is the event's actor, else the assignee at that moment (as in the load
-    -- KPI and the lifecycle fold); the look-up runs only for events without an actor.
-    SELECT coalesce(e.actor_id, {resolver}) AS rep_id,
-           rc.team_id, rc.category_id, rc.channel,
-           date_trunc('month', e.occurred_at AT TIME ZONE %(tz)s)::date AS month,
-           s.id IS NOT NULL AS responded
-      FROM numbered e
-      JOIN cases_case rc ON rc.id = e.case_id
-      LEFT JOIN cases_surveyresponse s
-        ON s.case_id = e.case_id AND s.resolution_number = e.resolution_number
-     WHERE e.occurred_at >= %(start)s AND {resolved_slice}
+    SELECT w.rep_id, w.team_id, w.category_id, w.channel,
+           date_trunc('month', w.occurred_at AT TIME ZONE %(tz)s)::date AS month,
+           -- One unique-index probe per resolution (a join would scan every answer).
+           EXISTS (SELECT 1 FROM cases_surveyresponse s
+                    WHERE s.case_id = w.case_id AND s.resolution_number = w.resolution_number)
+             AS responded
+      FROM window_resolutions w
 ),
 responses AS (
     SELECT s.representative_id AS rep_id, c.team_id, c.category_id, c.channel,
@@ -239,11 +249,9 @@ def kpi_csat_by_representative(
     min_n = default_min_n() if min_n is None else min_n
     key, label, label_join = _GROUPS[group_by]
     condition, params = slice_sql(replace(f, rep_ids=None), alias="c")
-    resolved_condition = slice_sql(replace(f, rep_ids=None), alias="rc")[0]
     rows = fetch_dicts(
         CSAT_SQL.format(
             slice=condition,
-            resolved_slice=resolved_condition,
             resolver=UNATTRIBUTED_RESOLVER_SQL,
             key=key,
             label=label,
