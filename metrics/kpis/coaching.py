@@ -514,13 +514,18 @@ def _summary(figures: Iterable[CoachingFigure]) -> str:
             f"No statistically meaningful difference from the team for {MIX_WORDS} in any figure."
         )
     named = ", ".join(
-        f"{fig.label.lower()} ({_direction(fig.kind, fig.vs_team.difference or 0.0)})"
+        f"{_in_sentence(fig.label)} ({_direction(fig.kind, fig.vs_team.difference or 0.0)})"
         for fig in meaningful
         if fig.vs_team
     )
-    rest = [fig.label.lower() for fig in compared if fig not in meaningful]
+    rest = [_in_sentence(fig.label) for fig in compared if fig not in meaningful]
     tail = f" No meaningful difference in: {', '.join(rest)}." if rest else ""
     return f"Statistically meaningful differences from the team for {MIX_WORDS}: {named}.{tail}"
+
+
+def _in_sentence(label: str) -> str:
+    """A label inside a sentence: "Reopen rate" → "reopen rate"; "CSAT …" stays."""
+    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
 
 
 def _month_starts(now: datetime, f: KpiFilter) -> tuple[datetime, datetime, datetime]:

@@ -246,6 +246,7 @@ def kpi_csat_by_representative(
     Responses count when ``responded_at`` is in ``[f.start, f.end)``; resolutions when their
     ``resolved`` event is. ``now`` is unused: survey figures depend only on the window.
     """
+    del now
     min_n = default_min_n() if min_n is None else min_n
     key, label, label_join = _GROUPS[group_by]
     condition, params = slice_sql(replace(f, rep_ids=None), alias="c")

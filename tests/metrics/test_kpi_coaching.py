@@ -324,7 +324,7 @@ def test_meaningful_differences_are_named_in_words(org):
         "Statistically meaningful differences from the team for the same mix of category, "
         "channel and priority: resolution time (longer), first contact resolution rate "
         "(lower), reopen rate (higher). No meaningful difference in: first response time, "
-        "csat satisfied share."
+        "CSAT satisfied share."
     )
 
 
