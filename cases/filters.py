@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from cases.models import Account, Case, CaseStatus, Channel, Priority
+from cases.models import Account, Case, CaseStatus, Channel, Priority, SurveyResponse
 
 
 class NumberInFilter(django_filters.BaseInFilter, django_filters.NumberFilter):
@@ -52,6 +52,21 @@ class CaseFilter(django_filters.FilterSet):
     agent_responses_max = django_filters.NumberFilter(
         field_name="agent_response_count", lookup_expr="lte"
     )
+    agent_responses_min = django_filters.NumberFilter(
+        field_name="agent_response_count", lookup_expr="gte"
+    )
+    first_responder = django_filters.NumberFilter(field_name="first_responder_id")
+    first_response_after = django_filters.IsoDateTimeFilter(
+        field_name="first_response_at", lookup_expr="gte"
+    )
+    first_response_before = django_filters.IsoDateTimeFilter(
+        field_name="first_response_at", lookup_expr="lt"
+    )
+    # Survey answers: these combine into one condition on the same answer (see filter_queryset).
+    responded_after = django_filters.IsoDateTimeFilter(method="_survey_condition")
+    responded_before = django_filters.IsoDateTimeFilter(method="_survey_condition")
+    survey_rep = django_filters.NumberFilter(method="_survey_condition")
+    csat_max = django_filters.NumberFilter(method="_survey_condition")
     team = django_filters.NumberFilter(field_name="team_id")
     account = django_filters.CharFilter(field_name="account__external_id")
     source = django_filters.CharFilter()
@@ -64,6 +79,29 @@ class CaseFilter(django_filters.FilterSet):
     class Meta:
         model = Case
         fields: list[str] = []
+
+    SURVEY_LOOKUPS = {
+        "responded_after": "responded_at__gte",
+        "responded_before": "responded_at__lt",
+        "survey_rep": "representative_id",
+        "csat_max": "csat__lte",
+    }
+
+    def _survey_condition(self, queryset: QuerySet[Case], name: str, value: Any) -> QuerySet[Case]:
+        return queryset  # applied together in filter_queryset
+
+    def filter_queryset(self, queryset: QuerySet[Case]) -> QuerySet[Case]:
+        """Cases with a survey answer matching every survey parameter given (one answer)."""
+        queryset = super().filter_queryset(queryset)
+        lookups = {
+            lookup: self.form.cleaned_data[name]
+            for name, lookup in self.SURVEY_LOOKUPS.items()
+            if self.form.cleaned_data.get(name) is not None
+        }
+        if lookups:
+            answers = SurveyResponse.objects.filter(case_id=OuterRef("pk"), **lookups)
+            queryset = queryset.filter(Exists(answers))
+        return queryset
 
     def filter_reopened(self, queryset: QuerySet[Case], name: str, value: bool) -> QuerySet[Case]:
         return queryset.filter(reopened_count__gt=0) if value else queryset.filter(reopened_count=0)

@@ -34,7 +34,7 @@ def gini(values: list[float]) -> float | None:
     return (2 * weighted) / (n * total) - (n + 1) / n
 
 
-def two_proportion_z(s1: int, n1: int, s2: int, n2: int) -> float | None:
+def two_proportion_z(s1: float, n1: int, s2: float, n2: int) -> float | None:
     """z statistic for the difference of two proportions (pooled); None when undefined."""
     if n1 == 0 or n2 == 0:
         return None
