@@ -17,10 +17,21 @@ from metrics.params import KpiQuerySerializer
 from metrics.types import KpiFilter
 
 UNITS = {"duration": "seconds", "rate": "share", "count": "resolutions"}
-# Figures over exactly the cases the case list can give: resolved in the window by the rep.
-# FCR leaves zero-touch cases out (no case-list filter for that yet), first response time
-# needs first-responder filters and CSAT survey filters: they have no link.
-RESOLVED_CASE_FIGURES = ("resolution_time", "reopen", "volume")
+
+
+def _own_cases_link(f: KpiFilter, figure: str, rep: int) -> str:
+    """The rep's ``n`` cases behind a figure (the slice without its team and rep filters):
+    resolved in the window by the rep (FCR: those with an agent response, zero-touch cases
+    being outside it), first responded to in the window by the rep, or answered in the
+    window with the rep as the answer's representative (CSAT)."""
+    own = replace(f, rep_ids=None, team_ids=None)
+    if figure == "first_response_time":
+        return cases_link(own, period_field="first_response", first_responder=rep)
+    if figure == "csat":
+        return cases_link(own, period_field="responded", survey_rep=rep)
+    if figure == "fcr":
+        return cases_link(own, period_field="resolved", resolved_by=rep, agent_responses_min=1)
+    return cases_link(own, period_field="resolved", resolved_by=rep)
 
 
 class KpiRepCoachingApi(KpiApi):
@@ -51,7 +62,6 @@ class KpiRepCoachingApi(KpiApi):
         result = coaching.kpi_rep_coaching(
             f=f, now=now, rep_id=options["rep"], min_n=options.get("min_n")
         )
-        own_cases = replace(f, rep_ids=None, team_ids=None)
         return {
             "rep": {"id": result.rep, "label": result.rep_label},
             "team": {"id": result.team, "label": result.team_label},
@@ -69,11 +79,7 @@ class KpiRepCoachingApi(KpiApi):
                     **{
                         k: v for k, v in asdict(fig).items() if k not in ("figure", "label", "kind")
                     },
-                    "cases_url": (
-                        cases_link(own_cases, period_field="resolved", resolved_by=result.rep)
-                        if fig.figure in RESOLVED_CASE_FIGURES
-                        else None
-                    ),
+                    "cases_url": _own_cases_link(f, fig.figure, result.rep),
                 }
                 for fig in result.figures
             ],

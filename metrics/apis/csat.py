@@ -27,9 +27,9 @@ MIN_N_PARAMETER = OpenApiParameter(
 class KpiCsatApi(KpiApi):
     """CSAT per rep, team, category, channel or month, with response rate, NPS and effort.
 
-    Reps are listed alphabetically, never ranked. ``cases_url`` lists the cases resolved in
-    the window (by the row's rep, in the row's team/category/channel/month): the cases the
-    surveys were sent for.
+    Reps are listed alphabetically, never ranked. ``cases_url`` lists the cases with a survey
+    answer in the window (answered for the row's rep, in the row's team/category/channel/
+    month): the cases behind ``n``.
     """
 
     metric = "csat"
@@ -62,7 +62,7 @@ class KpiCsatApi(KpiApi):
             "overall": {
                 "n": result.overall.responses,
                 **asdict(result.overall),
-                "cases_url": cases_link(f, period_field="resolved"),
+                "cases_url": _row_link(f, None, None),
             },
             "rows": [
                 {
@@ -85,20 +85,32 @@ class KpiCsatApi(KpiApi):
         }
 
 
-def _row_link(f: KpiFilter, group_by: str, key: Any) -> str | None:
-    """The cases resolved in the window behind a row; None for unattributed answers."""
-    if key is None:
-        return None
-    if group_by == "rep":
-        return cases_link(replace(f, rep_ids=None), period_field="resolved", resolved_by=key)
-    if group_by == "month":
-        year, month = (int(part) for part in str(key).split("-"))
-        start, end = csat.month_bounds(date(year, month, 1), f)
-        return cases_link(f, period_field="resolved", start=start, end=end)
-    if group_by == "team":
-        return cases_link(replace(f, team_ids=None), period_field="resolved", team=key)
-    param = {"category": "category_id", "channel": "channel"}[group_by]
-    return cases_link(f, period_field="resolved", **{param: key})
+def _row_link(f: KpiFilter, group_by: str | None, key: Any) -> str | None:
+    """The cases answered in the window behind the overall figure (``group_by`` None) or a
+    row: survey answers with ``responded_at`` in the window (the month's bounds for a month
+    row) for the row's rep (``survey_rep``, the answer's representative), all one answer.
+    None for unattributed answers, or a rep filter the case list cannot express."""
+    extra: dict[str, Any] = {}
+    if f.rep_ids is not None:
+        if len(f.rep_ids) != 1:
+            return None
+        extra["survey_rep"] = f.rep_ids[0]
+    f = replace(f, rep_ids=None)  # cases_link would read it as the assignee
+    start, end = f.start, f.end
+    if group_by is not None:
+        if key is None:
+            return None
+        if group_by == "rep":
+            extra["survey_rep"] = key
+        elif group_by == "month":
+            year, month = (int(part) for part in str(key).split("-"))
+            start, end = csat.month_bounds(date(year, month, 1), f)
+        elif group_by == "team":
+            f = replace(f, team_ids=None)
+            extra["team"] = key
+        else:
+            extra[{"category": "category_id", "channel": "channel"}[group_by]] = key
+    return cases_link(f, period_field="responded", start=start, end=end, **extra)
 
 
 urlpatterns = [

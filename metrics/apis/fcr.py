@@ -64,8 +64,8 @@ class KpiFirstContactResolutionApi(KpiApi):
 
 def _figure(f: KpiFilter, figure: FcrFigure, *, group_by: str | None, key: object) -> dict:
     """A figure with its drill-down links: the resolved cases, the reopened ones, the
-    zero-touch ones. FCR's own cases need an ``agent_responses_min`` case-list filter that
-    does not exist yet (zero-touch cases are outside FCR), so it has no link."""
+    zero-touch ones; FCR's link lists its ``count``: the one-touch cases (exactly one agent
+    response, never reopened — zero-touch cases are outside FCR)."""
 
     def link(**extra: Any) -> str | None:
         return group_link(
@@ -74,7 +74,10 @@ def _figure(f: KpiFilter, figure: FcrFigure, *, group_by: str | None, key: objec
 
     return {
         "n": figure.resolved,
-        "fcr": {**asdict(figure.fcr), "cases_url": None},
+        "fcr": {
+            **asdict(figure.fcr),
+            "cases_url": link(agent_responses_min=1, agent_responses_max=1, reopened="false"),
+        },
         "reopen_rate": {**asdict(figure.reopen_rate), "cases_url": link(reopened="true")},
         "zero_touch": {"n": figure.zero_touch, "cases_url": link(agent_responses_max=0)},
         "cases_url": link(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date, datetime
 from typing import Any, ClassVar
 
@@ -133,8 +133,22 @@ class _DurationApi(KpiApi):
         """The case-list link for the overall figure (group_by None) or one group."""
         if self.period_field is None:
             return None
+        extra: dict[str, Any] = {}
+        if self.rep_param not in ("rep", "resolved_by") and f.rep_ids is not None:
+            # cases_link would read the rep filter as the assignee: pass it as the rep the
+            # measure attributes to instead (a rep row's own key already narrows to one rep).
+            if len(f.rep_ids) != 1:
+                return None
+            if group_by != "rep":
+                extra[self.rep_param] = f.rep_ids[0]
+            f = replace(f, rep_ids=None)
         return group_link(
-            f, group_by=group_by, key=key, period_field=self.period_field, rep_param=self.rep_param
+            f,
+            group_by=group_by,
+            key=key,
+            period_field=self.period_field,
+            rep_param=self.rep_param,
+            **extra,
         )
 
 
@@ -143,8 +157,8 @@ class KpiFirstResponseTimeApi(_DurationApi):
 
     metric = "response_time"
     measure = "first_response"
-    # The case list has no first_response_after/before (nor first_responder) filter yet.
-    period_field = None
+    # Cases first responded to in the window, attributed to their first responder.
+    period_field = "first_response"
     rep_param = "first_responder"
     definition_version = times.DEFINITION_VERSION
 

@@ -89,8 +89,13 @@ def test_drilldown_lists_the_reps_resolved_cases(cases, client_for):
     listed = client.get(resolution["cases_url"] + "&page_size=100").json()["results"]
     assert sorted(c["external_id"] for c in listed) == ["r1", "r2", "r3", "r4"]
     assert len(listed) == resolution["n"]
-    linked = [f["figure"] for f in figures if f["cases_url"]]
-    assert linked == ["resolution_time", "reopen", "volume"]
+    for figure in figures:  # every figure links to exactly its n cases
+        listed = client.get(figure["cases_url"] + "&page_size=100").json()["results"]
+        assert len(listed) == figure["n"], figure["figure"]
+    by_name = {f["figure"]: f for f in figures}
+    assert f"first_responder={org.rep_a1.pk}" in by_name["first_response_time"]["cases_url"]
+    assert "agent_responses_min=1" in by_name["fcr"]["cases_url"]
+    assert f"survey_rep={org.rep_a1.pk}" in by_name["csat"]["cases_url"]
 
 
 def test_a_rep_opens_only_their_own_page(cases, client_for):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 
+from cases.models import SurveyResponse
 from metrics.stats import wilson_interval
 from tests.metrics.builders import csat_surveys
 
@@ -80,9 +81,9 @@ def test_manager_gets_their_team_per_rep(surveys, client_for):
         "nps": {"n": 3, "promoters": 1, "passives": 1, "detractors": 1, **INSUFFICIENT},
         "effort": {"n": 3, **INSUFFICIENT},
         "cases_url": (
-            "/api/v1/cases/?resolved_after=2026-02-28T23%3A00%3A00%2B00%3A00"
-            "&resolved_before=2026-03-31T22%3A00%3A00%2B00%3A00"
-            f"&team={org.team_a.pk}&resolved_by={org.rep_a1.pk}"
+            "/api/v1/cases/?responded_after=2026-02-28T23%3A00%3A00%2B00%3A00"
+            "&responded_before=2026-03-31T22%3A00%3A00%2B00%3A00"
+            f"&team={org.team_a.pk}&survey_rep={org.rep_a1.pk}"
         ),
     }
     # rep_a2 has three answers: below min_n = 4, "insufficient data", n still shown.
@@ -113,9 +114,12 @@ def test_group_by_category_with_drilldown(surveys, client_for):
         ({"category": org.category.pk}, "Billing", 7),
         ({"category": org.shipping.pk}, "Shipping", 1),
     ]
-    # The link lists the cases resolved in the window: c1–c5, c7 and c9 in Billing.
+    # The link lists the cases answered in the window: seven answers on six cases (one
+    # case, reopened and resolved again, answered twice).
     listed = client.get(data["rows"][0]["cases_url"] + "&page_size=100").json()["results"]
-    assert sorted(c["external_id"] for c in listed) == ["c1", "c2", "c3", "c4", "c5", "c7", "c9"]
+    assert sorted(c["external_id"] for c in listed) == answered_cases(
+        case__category=org.category, case__team=org.team_a
+    )
 
 
 def test_rep_sees_only_themselves(surveys, client_for):
@@ -176,3 +180,45 @@ def test_bad_parameters_name_the_field(org, client_for, params, field):
     body = response.json()
     assert body["code"] == "validation_error"
     assert field in body["extra"]["fields"]
+
+
+def answered_cases(**lookups):
+    """The distinct cases with a March answer matching ``lookups``: what a link lists."""
+    answers = SurveyResponse.objects.filter(
+        responded_at__gte=datetime(2026, 3, 1, tzinfo=UTC) - timedelta(hours=1),
+        responded_at__lt=datetime(2026, 4, 1, tzinfo=UTC) - timedelta(hours=2),
+        **lookups,
+    )
+    return sorted(set(answers.values_list("case__external_id", flat=True)))
+
+
+@pytest.mark.parametrize("group_by", [None, "rep", "team", "category", "channel", "month"])
+def test_drilldown_lists_exactly_the_answered_cases(surveys, client_for, group_by):
+    org = surveys
+    client = client_for(org.manager_a)  # team A, Europe/Berlin
+    params = {**MARCH, "min_n": 1, **({"group_by": group_by} if group_by else {})}
+    data = client.get(URL, params).json()["data"]
+    for figure in [data["overall"], *data["rows"]]:
+        if figure is not data["overall"] and None in figure["key"].values():
+            assert figure["cases_url"] is None  # unattributed answers
+            continue
+        listed = client.get(figure["cases_url"] + "&page_size=500").json()["results"]
+        # One case per answer, except a case answered twice in the window (listed once).
+        assert len(listed) <= figure["n"], (group_by, figure["cases_url"])
+        if group_by in (None, "rep"):
+            rep = figure.get("key", {}).get("rep")
+            expected = answered_cases(
+                case__team=org.team_a, **({"representative_id": rep} if rep else {})
+            )
+            assert sorted(c["external_id"] for c in listed) == expected
+
+
+def test_drilldown_of_one_rep_uses_the_answers_rep(surveys, client_for):
+    org = surveys
+    client = client_for(org.manager_a)
+    data = client.get(URL, {**MARCH, "rep": org.rep_a1.pk, "min_n": 1}).json()["data"]
+    url = data["overall"]["cases_url"]
+    assert f"survey_rep={org.rep_a1.pk}" in url
+    assert "&rep=" not in url
+    listed = client.get(url + "&page_size=500").json()["results"]
+    assert sorted(c["external_id"] for c in listed) == answered_cases(representative=org.rep_a1)

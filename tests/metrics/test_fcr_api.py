@@ -48,7 +48,7 @@ def test_envelope(cases, client_for):
     assert (overall["reopen_rate"]["count"], overall["reopen_rate"]["n"]) == (1, 6)
     assert overall["zero_touch"]["n"] == 1
     # FCR's own cases need a case-list filter on "at least one response": no link yet.
-    assert overall["fcr"]["cases_url"] is None
+    assert "agent_responses_min=1" in overall["fcr"]["cases_url"]
     a1, a2 = data["rows"]
     assert a1["key"] == {"rep": org.rep_a1.pk, "name": "Rep_A1"}
     assert (a1["fcr"]["value"], a1["reopen_rate"]["value"]) == (0.75, 0.25)
@@ -113,3 +113,6 @@ def test_drilldown_lists_exactly_the_cases_behind_each_figure(cases, client_for)
             zero_touch = listed(figure["zero_touch"]["cases_url"])
             assert len(zero_touch) == figure["zero_touch"]["n"]
             assert all(c["agent_response_count"] == 0 for c in zero_touch)
+            one_touch = listed(figure["fcr"]["cases_url"])
+            assert len(one_touch) == figure["fcr"]["count"]
+            assert all(c["agent_response_count"] == 1 for c in one_touch)

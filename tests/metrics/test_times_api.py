@@ -83,7 +83,7 @@ def test_resolution_time_envelope(cases, client_for):
     assert data["rows"][1]["sla"]["insufficient_data"] is True  # one case with a target
 
 
-def test_response_time_envelope_has_no_drilldown_yet(cases, client_for):
+def test_response_time_envelope(cases, client_for):
     body = client_for(cases.manager_a).get(RESPONSE, {**WEEK, "group_by": "day"}).json()
     assert body["metric"] == "response_time"
     assert body["definition_version"] == "response_time@1"
@@ -99,9 +99,7 @@ def test_response_time_envelope_has_no_drilldown_yet(cases, client_for):
         ("2026-03-07", 0),
         ("2026-03-08", 1),
     ]
-    # The case list cannot select cases by their first response (yet): no link.
-    assert data["overall"]["cases_url"] is None
-    assert {r["cases_url"] for r in data["rows"]} == {None}
+    assert "first_response_after=" in data["overall"]["cases_url"]
 
 
 def test_minimum_sample_from_settings(cases, client_for, settings):
@@ -195,3 +193,31 @@ def test_resolution_drilldown_lists_exactly_the_cases_behind_each_row(cases, cli
         for figure in [data["overall"], *data["rows"]]:
             listed = client.get(figure["cases_url"] + "&page_size=500").json()["results"]
             assert len(listed) == figure["cases"], (group_by, figure["cases_url"])
+
+
+def test_response_drilldown_lists_exactly_the_cases_behind_each_row(cases, client_for):
+    client = client_for(cases.manager_a)
+    for group_by in (None, "rep", "team", "category", "channel", "priority", "day", "week"):
+        params = {**WEEK, "group_by": group_by} if group_by else WEEK
+        data = client.get(RESPONSE, params).json()["data"]
+        for figure in [data["overall"], *data["rows"]]:
+            if figure["cases_url"] is None:  # a group without a first responder / team
+                continue
+            listed = client.get(figure["cases_url"] + "&page_size=500").json()["results"]
+            assert len(listed) == figure["cases"] == figure["n"], (group_by, figure["cases_url"])
+        if group_by == "rep":
+            assert all(r["cases_url"] for r in data["rows"] if r["key"]["rep"] is not None)
+            for row in data["rows"]:
+                assert f"first_responder={row['key']['rep']}" in row["cases_url"]
+
+
+def test_response_drilldown_of_a_reps_own_view_uses_the_first_responder(cases, client_for):
+    org = cases
+    client = client_for(org.rep_a1)
+    data = client.get(RESPONSE, WEEK).json()["data"]
+    url = data["overall"]["cases_url"]
+    assert f"first_responder={org.rep_a1.pk}" in url
+    assert "&rep=" not in url
+    admin = client_for(org.admin)
+    listed = admin.get(url + "&page_size=500").json()["results"]
+    assert len(listed) == data["overall"]["cases"]
