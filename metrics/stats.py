@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+
+from django.conf import settings
 
 from metrics.types import Interval
 
@@ -43,3 +46,29 @@ def two_proportion_z(s1: float, n1: int, s2: float, n2: int) -> float | None:
     if variance == 0:
         return None
     return (s1 / n1 - s2 / n2) / math.sqrt(variance)
+
+
+def default_min_n() -> int:
+    """The smallest sample a per-rep figure is reported for (SUPPORTMETRICS_MIN_SAMPLE)."""
+    return int(settings.SUPPORTMETRICS_MIN_SAMPLE)
+
+
+@dataclass(frozen=True)
+class Proportion:
+    """``count`` of ``n`` with its 95% Wilson interval; value None when n is 0 or when a
+    per-rep figure is below the minimum sample (then ``insufficient_data``)."""
+
+    n: int
+    count: int
+    value: float | None
+    low: float | None
+    high: float | None
+    insufficient_data: bool = False
+
+
+def proportion(count: int, n: int, *, min_n: int | None = None) -> Proportion:
+    """A Proportion; pass ``min_n`` only for per-rep figures."""
+    if min_n is not None and n < min_n:
+        return Proportion(n=n, count=count, value=None, low=None, high=None, insufficient_data=True)
+    interval = wilson_interval(count, n)
+    return Proportion(n=n, count=count, value=interval.value, low=interval.low, high=interval.high)

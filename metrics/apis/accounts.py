@@ -6,7 +6,6 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.http import Http404
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter
@@ -17,6 +16,7 @@ from metrics.apis.base import KpiApi, kpi_schema, plain
 from metrics.drilldown import cases_link
 from metrics.kpis import accounts
 from metrics.params import KpiQuerySerializer
+from metrics.stats import default_min_n
 from metrics.types import KpiFilter
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 500
@@ -30,7 +30,7 @@ class _AccountQuerySerializer(KpiQuerySerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
-        attrs.setdefault("min_n", getattr(settings, "SUPPORTMETRICS_MIN_SAMPLE", 10))
+        attrs.setdefault("min_n", default_min_n())
         if "from" not in attrs:
             attrs.setdefault("last_days", DEFAULT_LAST_DAYS)
         return attrs

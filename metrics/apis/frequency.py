@@ -6,7 +6,6 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
@@ -17,6 +16,7 @@ from metrics.drilldown import cases_link
 from metrics.kpis import frequency
 from metrics.kpis.frequency import RepeatRate
 from metrics.params import KpiQuerySerializer
+from metrics.stats import default_min_n
 from metrics.types import KpiFilter
 
 TABLES = ("accounts", "requesters", "rates")
@@ -55,7 +55,7 @@ class KpiRepeatContactsApi(KpiApi):
     def compute(self, f: KpiFilter, options: dict[str, Any], now: datetime) -> dict[str, Any]:
         # Requester e-mail addresses are personal data: admins only (docs/metrics.md).
         is_admin = scope_for(self.request.user).role == Role.ADMIN
-        min_n = options.get("min_n") or getattr(settings, "SUPPORTMETRICS_MIN_SAMPLE", 10)
+        min_n = options.get("min_n") or default_min_n()
         result = frequency.kpi_repeat_contacts(
             f=f,
             now=now,

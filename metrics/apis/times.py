@@ -15,6 +15,7 @@ from metrics.drilldown import cases_link
 from metrics.kpis import times
 from metrics.kpis.times import DurationFigure
 from metrics.params import GROUP_BY_CHOICES, KpiQuerySerializer
+from metrics.stats import default_min_n
 from metrics.types import KpiFilter
 
 GROUP_BY_PARAMETER = OpenApiParameter("group_by", str, enum=list(GROUP_BY_CHOICES))
@@ -39,7 +40,7 @@ class SampledQuerySerializer(KpiQuerySerializer):
 
 
 def min_n_option(options: dict[str, Any]) -> int:
-    return options.get("min_n") or times.default_min_n()
+    return options.get("min_n") or default_min_n()
 
 
 def key_value(key: object) -> object:

@@ -39,9 +39,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from cases.models import Representative
-from metrics.kpis.times import default_min_n
 from metrics.sql import fetch_dicts, slice_sql
-from metrics.stats import Z95, two_proportion_z, wilson_interval
+from metrics.stats import Z95, default_min_n, two_proportion_z, wilson_interval
 from metrics.types import KpiFilter
 
 DEFINITION_VERSION = 1

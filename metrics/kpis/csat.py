@@ -35,9 +35,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from metrics.kpis.load import UNATTRIBUTED_RESOLVER_SQL
-from metrics.kpis.times import Proportion, default_min_n, proportion
 from metrics.sql import fetch_dicts, slice_sql
-from metrics.stats import Z95
+from metrics.stats import Z95, Proportion, default_min_n, proportion
 from metrics.types import KpiFilter
 
 DEFINITION_VERSION = 1

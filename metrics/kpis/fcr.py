@@ -27,8 +27,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from metrics.kpis.times import Proportion, default_min_n, group_key_sql, grouped_parts, proportion
+from metrics.kpis.times import group_key_sql, grouped_parts
 from metrics.sql import fetch_dicts, slice_sql
+from metrics.stats import Proportion, default_min_n, proportion
 from metrics.types import KpiFilter
 
 DEFINITION_VERSION = 1

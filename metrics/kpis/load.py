@@ -27,9 +27,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from metrics.kpis.times import BUCKETS_SQL, TIME_GROUPS, Proportion, default_min_n, proportion
+from metrics.kpis.times import BUCKETS_SQL, TIME_GROUPS
 from metrics.sql import fetch_dicts, slice_sql
-from metrics.stats import gini
+from metrics.stats import Proportion, default_min_n, gini, proportion
 from metrics.types import KpiFilter
 
 DEFINITION_VERSION = 1

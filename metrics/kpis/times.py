@@ -30,10 +30,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.conf import settings
-
 from metrics.sql import fetch_dicts, slice_sql
-from metrics.stats import Z95, wilson_interval
+from metrics.stats import Z95, Proportion, default_min_n, proportion
 from metrics.types import DurationStats, KpiFilter
 
 DEFINITION_VERSION = 1
@@ -67,32 +65,6 @@ LABELS = {
 
 
 # --- shared by the load, times and FCR KPIs ----------------------------------------------
-
-
-def default_min_n() -> int:
-    """The smallest sample a per-rep figure is reported for (settings, default 10)."""
-    return int(getattr(settings, "SUPPORTMETRICS_MIN_SAMPLE", 10))
-
-
-@dataclass(frozen=True)
-class Proportion:
-    """``count`` of ``n`` with its 95% Wilson interval; value None when n is 0 or when a
-    per-rep figure is below the minimum sample (then ``insufficient_data``)."""
-
-    n: int
-    count: int
-    value: float | None
-    low: float | None
-    high: float | None
-    insufficient_data: bool = False
-
-
-def proportion(count: int, n: int, *, min_n: int | None = None) -> Proportion:
-    """A Proportion; pass ``min_n`` only for per-rep figures."""
-    if min_n is not None and n < min_n:
-        return Proportion(n=n, count=count, value=None, low=None, high=None, insufficient_data=True)
-    interval = wilson_interval(count, n)
-    return Proportion(n=n, count=count, value=interval.value, low=interval.low, high=interval.high)
 
 
 def group_key_sql(group_by: str, *, stamp: str, rep_column: str, alias: str = "c") -> str:
