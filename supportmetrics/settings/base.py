@@ -162,11 +162,43 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TIMEZONE = "UTC"
+# An unacknowledged message (its worker died) comes back after this long. Tasks are
+# idempotent, so an early redelivery costs a no-op; a late one delays mail.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "socket_connect_timeout": 5,
+}
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="supportmetrics")
+# Publishing while the broker is down fails fast: the outbox row stays pending for the sweeper.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
 
 EMAIL_BACKEND = env(
     "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="supportmetrics@localhost")
+EMAIL_HOST = env("DJANGO_EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("DJANGO_EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("DJANGO_EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("DJANGO_EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("DJANGO_EMAIL_TIMEOUT", default=20)
+
+# Links in emails (surveys, alerts, digests) point here.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# Keyed hash of requester emails (opt-outs, cooldown). Changing it forgets every opt-out.
+REQUESTER_HASH_KEY = env("REQUESTER_HASH_KEY", default=SECRET_KEY)
+
+# The post-resolution survey (docs/surveys.md).
+SURVEY_LINK_MAX_AGE_DAYS = env.int("SURVEY_LINK_MAX_AGE_DAYS", default=30)
+SURVEY_REQUESTER_COOLDOWN_DAYS = env.int("SURVEY_REQUESTER_COOLDOWN_DAYS", default=14)
+SURVEY_REMINDER_AFTER_DAYS = env.int("SURVEY_REMINDER_AFTER_DAYS", default=3)
+# Resolutions older than this when recorded (a back-fill, an import) get no survey.
+SURVEY_MAX_RESOLUTION_AGE_HOURS = env.int("SURVEY_MAX_RESOLUTION_AGE_HOURS", default=72)
+# The outbox sweeper re-dispatches emails still pending this long after they were due.
+OUTBOX_SWEEP_AFTER_SECONDS = env.int("OUTBOX_SWEEP_AFTER_SECONDS", default=120)
+# A claim older than this is taken to belong to a dead worker; the email goes back to pending.
+OUTBOX_CLAIM_TIMEOUT_SECONDS = env.int("OUTBOX_CLAIM_TIMEOUT_SECONDS", default=900)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 
 LOGIN_URL = "admin:login"
 
