@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -32,11 +33,6 @@ logger = logging.getLogger(__name__)
 
 # A first attempt due further ahead than this is left to the sweeper instead of an ETA message.
 MAX_ETA = timedelta(minutes=15)
-
-
-def outbound_email_message_id(email_id: int) -> str:
-    """The Message-ID every delivery of one outbox row carries, so a duplicate is recognisable."""
-    return f"<outbound-{email_id}@supportmetrics>"
 
 
 def outbound_email_backoff_seconds(attempts: int, *, rng: random.Random | None = None) -> float:
@@ -129,7 +125,7 @@ def outbound_email_dispatch(email_id: int, *, eta: datetime | None = None) -> bo
             "outbox: email %s not dispatched (%s: %s); left pending for the sweeper",
             email_id,
             type(exc).__name__,
-            exc,
+            scrub_addresses(str(exc)),
         )
         return False
     return True
@@ -200,9 +196,21 @@ def _invitation_mark_failed(email: OutboundEmail) -> None:
         ).update(status=SurveyInvitation.Status.FAILED)
 
 
+_ADDRESS = re.compile(r"[^\s<>()\[\]{}'\",;:]+@[^\s<>()\[\]{}'\",;:]+")
+
+
+def scrub_addresses(text: str) -> str:
+    """Replace anything shaped like an email address: errors are shown in the admin and API.
+
+    SMTP errors quote the refused recipients; a customer's address must not reach a log
+    line or the outbox's ``last_error``.
+    """
+    return _ADDRESS.sub("<address>", text)
+
+
 def _error_text(error: BaseException | str) -> str:
     text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
-    return text[:2000]
+    return scrub_addresses(text)[:2000]
 
 
 @transaction.atomic
