@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportmetrics.settings.base")
 
@@ -10,5 +11,29 @@ app = Celery("supportmetrics")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-# Periodic jobs are declared here, in code (see the survey and metrics issues).
-app.conf.beat_schedule = {}
+# Periodic jobs, in code (docs/operations.md). Times are UTC (CELERY_TIMEZONE). Every job is
+# idempotent, so a beat that fires twice (two beat processes, a restart) costs nothing.
+app.conf.beat_schedule = {
+    # Re-dispatch emails the broker lost or never got; take back claims of dead workers.
+    "outbox-sweep": {
+        "task": "cases.tasks.outbox_sweep",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 55},
+    },
+    # The one reminder of a survey still unanswered after SURVEY_REMINDER_AFTER_DAYS.
+    "survey-reminders": {
+        "task": "cases.tasks.survey_reminders_enqueue",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 3000},
+    },
+    # Account risk recomputed into metrics.AccountRiskSnapshot, after the day has closed.
+    "account-risk-refresh": {
+        "task": "metrics.tasks.account_risk_refresh",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    # The weekly coaching digest to every active manager, Monday morning.
+    "coaching-digest": {
+        "task": "metrics.tasks.coaching_digest_enqueue",
+        "schedule": crontab(hour=6, minute=0, day_of_week="mon"),
+    },
+}

@@ -42,8 +42,8 @@ def outbound_email_backoff_seconds(attempts: int, *, rng: random.Random | None =
     retries of many emails that failed together (one SMTP outage) instead of having them hit
     the recovered server in waves.
     """
-    base = float(getattr(settings, "OUTBOX_BACKOFF_BASE_SECONDS", 30))
-    cap = float(getattr(settings, "OUTBOX_BACKOFF_MAX_SECONDS", 3600))
+    base = float(settings.OUTBOX_BACKOFF_BASE_SECONDS)
+    cap = float(settings.OUTBOX_BACKOFF_MAX_SECONDS)
     ceiling = min(cap, base * (2 ** max(attempts - 1, 0)))
     return (rng or random).uniform(0, ceiling)
 
