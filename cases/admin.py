@@ -12,11 +12,13 @@ from cases.models import (
     Case,
     CaseEvent,
     Category,
+    OutboundEmail,
     Representative,
     SurveyResponse,
     Team,
     TeamClosure,
 )
+from cases.services.outbox import outbound_email_retry
 
 
 @admin.register(Category)
@@ -144,3 +146,50 @@ class SurveyResponseAdmin(admin.ModelAdmin):
     list_display = ["case", "representative", "csat", "nps", "effort", "responded_at"]
     list_filter = ["csat"]
     raw_id_fields = ["case", "representative"]
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    """The outbox, read-only: what is waiting, what was sent, what failed and why.
+
+    No address is shown because none is stored; "retry now" goes through the outbox service.
+    """
+
+    list_display = [
+        "id",
+        "kind",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "short_error",
+        "created_at",
+    ]
+    list_filter = ["status", "kind"]
+    search_fields = ["dedupe_key"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    actions = ["retry_now"]
+
+    @admin.display(description="last error")
+    def short_error(self, email: OutboundEmail) -> str:
+        return email.last_error[:80]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        return [field.name for field in OutboundEmail._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Retry now (failed emails get a fresh set of attempts)")
+    def retry_now(self, request: HttpRequest, queryset: QuerySet[OutboundEmail]) -> None:
+        failed = list(queryset.filter(status=OutboundEmail.Status.FAILED))
+        skipped = queryset.count() - len(failed)
+        for email in failed:
+            outbound_email_retry(email=email)
+        retried = len(failed)
+        self.message_user(request, f"{retried} emails queued again.", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request, f"{skipped} emails skipped: only failed ones are retried.", messages.INFO
+            )

@@ -81,6 +81,18 @@ def outbound_email_deliver(self: Task, email_id: int) -> str:
     reached the row is failed. Run eagerly (no broker) there is no in-process retry loop:
     the row waits, pending, for the sweeper.
     """
+    try:
+        return _deliver(self, email_id)
+    except Retry:
+        raise
+    except Exception as exc:
+        # Run eagerly with errors propagating, Celery skips on_failure: call the hook here.
+        if self.request.is_eager:
+            _outbound_email_deliver_failure(email_id, exc)
+        raise
+
+
+def _deliver(self: Task, email_id: int) -> str:
     task_id = self.request.id or f"direct-{uuid.uuid4()}"
     email = outbound_email_claim(email_id=email_id, task_id=task_id, now=timezone.now())
     if email is None:

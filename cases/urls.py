@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from cases import apis
+from cases.outbox_apis import urlpatterns as outbox_urlpatterns
 
 app_name = "cases"
 
@@ -16,5 +17,6 @@ urlpatterns = [
     path("cases/bulk/", apis.CaseBulkUpsertApi.as_view(), name="case-bulk-upsert"),
     path("cases/import/", apis.CaseImportApi.as_view(), name="case-import"),
     path("cases/<int:case_id>/events/", apis.CaseEventApi.as_view(), name="case-events"),
+    *outbox_urlpatterns,
     *router.urls,
 ]
