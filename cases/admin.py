@@ -12,6 +12,7 @@ from cases.models import (
     Case,
     CaseEvent,
     Category,
+    DetractorAlert,
     OutboundEmail,
     Representative,
     SurveyResponse,
@@ -146,6 +147,38 @@ class SurveyResponseAdmin(admin.ModelAdmin):
     list_display = ["case", "representative", "csat", "nps", "effort", "responded_at"]
     list_filter = ["csat"]
     raw_id_fields = ["case", "representative"]
+
+
+@admin.register(DetractorAlert)
+class DetractorAlertAdmin(admin.ModelAdmin):
+    """Read-only: the workflow (contacted, outcome) goes through the alerts API, which records
+    who and when and refuses invalid transitions."""
+
+    list_display = [
+        "id",
+        "case",
+        "status",
+        "team",
+        "representative",
+        "created_at",
+        "contacted_at",
+        "contacted_by",
+        "closed_at",
+    ]
+    list_filter = ["status", "team", "created_at", "contacted_at"]
+    search_fields = ["case__external_id", "representative__display_name"]
+    date_hierarchy = "created_at"
+    list_select_related = ["case", "team", "representative", "contacted_by"]
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        return [field.name for field in DetractorAlert._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(OutboundEmail)

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from cases import apis
+from cases import alert_apis, apis
 from cases.outbox_apis import urlpatterns as outbox_urlpatterns
 
 app_name = "cases"
@@ -12,11 +12,13 @@ router.register("reps", apis.RepresentativeViewSet, basename="rep")
 router.register("accounts", apis.AccountViewSet, basename="account")
 router.register("categories", apis.CategoryViewSet, basename="category")
 router.register("cases", apis.CaseViewSet, basename="case")
+router.register("alerts", alert_apis.DetractorAlertViewSet, basename="alert")
 
 urlpatterns = [
     path("cases/bulk/", apis.CaseBulkUpsertApi.as_view(), name="case-bulk-upsert"),
     path("cases/import/", apis.CaseImportApi.as_view(), name="case-import"),
     path("cases/<int:case_id>/events/", apis.CaseEventApi.as_view(), name="case-events"),
+    *alert_apis.urlpatterns,
     *outbox_urlpatterns,
     *router.urls,
 ]

@@ -14,6 +14,7 @@ from cases.models import (
     CaseStatus,
     Category,
     Channel,
+    DetractorAlert,
     Representative,
     SurveyResponse,
     Team,
@@ -118,3 +119,18 @@ class SurveyResponseFactory(factory.django.DjangoModelFactory):
     representative = None
     csat = 5
     responded_at = factory.LazyAttribute(lambda s: s.case.opened_at + timedelta(days=1))
+
+
+class DetractorAlertFactory(factory.django.DjangoModelFactory):
+    """A stored alert row on a CSAT 1 answer, no emails (cases.services.alerts raises real
+    alerts and queues their emails). Pass ``response`` to raise it on a given answer."""
+
+    class Meta:
+        model = DetractorAlert
+
+    response = factory.SubFactory(SurveyResponseFactory, csat=1)
+    case = factory.LazyAttribute(lambda a: a.response.case)
+    team = factory.LazyAttribute(lambda a: a.case.team)
+    representative = factory.LazyAttribute(lambda a: a.response.representative)
+    status = DetractorAlert.Status.OPEN
+    created_at = factory.LazyAttribute(lambda a: a.response.responded_at)
