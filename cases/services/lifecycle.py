@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from cases.models import Account, Case, CaseEvent, CaseStatus, Category, Representative, Team
 from cases.services.durations import duration_updates, team_calendar
+from cases.services.surveys import survey_invitation_create_for_resolution
 from cases.state import CaseState, TransitionError, apply_event
 from supportmetrics.exceptions import ApplicationError
 
@@ -196,4 +197,7 @@ def case_event_record(
         setattr(case, name, fields[name])
     if changed:
         case.save(update_fields=[*changed, "updated_at"])
+    if event_type == CaseEvent.Type.RESOLVED:
+        # In this transaction: the survey is queued if and only if the resolution commits.
+        survey_invitation_create_for_resolution(case=case)
     return event, True

@@ -17,6 +17,7 @@ from django.utils import timezone
 from cases.models import Case, CaseEvent, CaseStatus
 from cases.services.durations import duration_updates, team_calendar
 from cases.services.lifecycle import CLOCK_SKEW
+from cases.services.surveys import survey_invitation_create_for_resolution
 from supportmetrics.exceptions import ApplicationError
 
 SNAPSHOT_FIELDS = (
@@ -188,6 +189,8 @@ def case_snapshot_upsert(
         case.full_clean(validate_unique=False, validate_constraints=False)
         case.save()
         CaseEvent.objects.bulk_create(synthetic_events(case))
+        if case.status in RESOLVED:
+            survey_invitation_create_for_resolution(case=case, now=now)
         return case, "created"
 
     changed = [name for name, value in values.items() if getattr(existing, name) != value]
@@ -195,6 +198,10 @@ def case_snapshot_upsert(
         return existing, "unchanged"
     previous_status = existing.status
     reopened = previous_status in RESOLVED and values["status"] in OPEN
+    # A new resolution: the case was open, or it was reopened and resolved again since.
+    newly_resolved = values["status"] in RESOLVED and (
+        previous_status in OPEN or values["reopened_count"] > existing.reopened_count
+    )
     for name in changed:
         setattr(existing, name, values[name])
     existing.full_clean(validate_unique=False, validate_constraints=False)
@@ -218,6 +225,8 @@ def case_snapshot_upsert(
     CaseEvent.objects.bulk_create(
         [e for e in synthetic_events(existing) if (e.event_type, e.occurred_at) not in reported]
     )
+    if newly_resolved:
+        survey_invitation_create_for_resolution(case=existing, now=now)
     return existing, "updated"
 
 
