@@ -9,6 +9,7 @@ from metrics.apis import (
     frequency,
     load,
     queue,
+    recovery,
     seasonality,
     times,
 )
@@ -26,4 +27,5 @@ urlpatterns = [
     *accounts.urlpatterns,
     *csat.urlpatterns,
     *coaching.urlpatterns,
+    *recovery.urlpatterns,
 ]
