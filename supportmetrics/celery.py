@@ -28,7 +28,7 @@ app.conf.beat_schedule = {
     },
     # Account risk recomputed into metrics.AccountRiskSnapshot, after the day has closed.
     "account-risk-refresh": {
-        "task": "metrics.tasks.account_risk_refresh",
+        "task": "metrics.tasks.account_risk_snapshot_refresh",
         "schedule": crontab(hour=2, minute=30),
     },
     # The weekly coaching digest to every active manager, Monday morning.

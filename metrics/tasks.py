@@ -1,0 +1,24 @@
+"""Scheduled metrics jobs (the beat schedule is in supportmetrics/celery.py).
+
+Both are idempotent: the refresh replaces the whole snapshot, the digest dedupes per manager
+and week. So they run with acks_late, and a duplicate run is harmless.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from metrics import services
+
+
+@shared_task(name="metrics.tasks.account_risk_snapshot_refresh", acks_late=True)
+def account_risk_snapshot_refresh() -> int:
+    """Nightly: every active account's risk score into metrics.AccountRiskSnapshot."""
+    return services.account_risk_snapshot_refresh(now=timezone.now())
+
+
+@shared_task(name="metrics.tasks.coaching_digest_enqueue", acks_late=True)
+def coaching_digest_enqueue() -> int:
+    """Monday morning: queue the week's coaching digest for every active manager."""
+    return services.coaching_digest_enqueue(now=timezone.now())
