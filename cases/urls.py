@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from cases import alert_apis, apis
+from cases import alert_apis, apis, survey_apis
 from cases.outbox_apis import urlpatterns as outbox_urlpatterns
 
 app_name = "cases"
@@ -18,6 +18,7 @@ urlpatterns = [
     path("cases/bulk/", apis.CaseBulkUpsertApi.as_view(), name="case-bulk-upsert"),
     path("cases/import/", apis.CaseImportApi.as_view(), name="case-import"),
     path("cases/<int:case_id>/events/", apis.CaseEventApi.as_view(), name="case-events"),
+    path("surveys/<str:token>/", survey_apis.SurveyAnswerApi.as_view(), name="survey-answer"),
     *alert_apis.urlpatterns,
     *outbox_urlpatterns,
     *router.urls,

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", TemplateView.as_view(template_name="index.html"), name="index"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("cases.urls")),
+    path("s/", include("cases.survey_urls")),  # survey links in customer emails: short
     path("api/v1/metrics/", include("metrics.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

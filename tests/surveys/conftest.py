@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import timedelta
 
 import pytest
@@ -72,3 +73,30 @@ def emails_of(invitation: SurveyInvitation) -> list[tuple[str, str]]:
         .order_by("id")
         .values_list("kind", "dedupe_key")
     )
+
+
+BASE = "https://support.example.com"
+LINK = re.compile(re.escape(BASE) + r"/s/([^/\s\"?]+)/")
+
+
+@pytest.fixture
+def public_base(settings):
+    settings.PUBLIC_BASE_URL = BASE
+    return BASE
+
+
+@pytest.fixture
+def delivered(org, open_case, public_base, django_capture_on_commit_callbacks, mailoutbox):
+    """Resolve a case with commits: the invitation is delivered (locmem) as in production.
+    Returns (case, invitation, message, token)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        case = resolve(open_case(), by=org.rep_a1)
+    [message] = mailoutbox
+    invitation = invitation_of(case)
+    return case, invitation, message, token_in(message)
+
+
+def token_in(message) -> str:
+    tokens = set(LINK.findall(message.body))
+    assert len(tokens) == 1, tokens
+    return tokens.pop()
