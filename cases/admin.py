@@ -15,11 +15,14 @@ from cases.models import (
     DetractorAlert,
     OutboundEmail,
     Representative,
+    SurveyInvitation,
+    SurveyOptOut,
     SurveyResponse,
     Team,
     TeamClosure,
 )
 from cases.services.outbox import outbound_email_retry
+from cases.services.surveys import survey_opt_out_account
 
 
 @admin.register(Category)
@@ -73,6 +76,15 @@ class AccountAdmin(admin.ModelAdmin):
     list_display = ["name", "external_id", "segment", "annual_value", "status", "churned_at"]
     list_filter = ["segment", "status"]
     search_fields = ["name", "external_id"]
+    actions = ["opt_out_of_surveys"]
+
+    @admin.action(description="Opt out of surveys (no survey to anyone at these accounts)")
+    def opt_out_of_surveys(self, request: HttpRequest, queryset: QuerySet[Account]) -> None:
+        for account in queryset:
+            survey_opt_out_account(account=account)
+        self.message_user(
+            request, f"{queryset.count()} accounts opted out of surveys.", messages.SUCCESS
+        )
 
 
 class CaseEventInline(admin.TabularInline):
@@ -226,3 +238,64 @@ class OutboundEmailAdmin(admin.ModelAdmin):
             self.message_user(
                 request, f"{skipped} emails skipped: only failed ones are retried.", messages.INFO
             )
+
+
+@admin.register(SurveyInvitation)
+class SurveyInvitationAdmin(admin.ModelAdmin):
+    """Read-only: invitations are created by resolutions and moved on by delivery and answers.
+    Suppressed ones say why; delivery failures are in the outbox (OutboundEmail)."""
+
+    list_display = [
+        "id",
+        "case",
+        "resolution_number",
+        "status",
+        "suppression",
+        "representative",
+        "resolved_at",
+        "sent_at",
+        "reminded_at",
+        "answered_at",
+        "expires_at",
+    ]
+    list_filter = ["status", "suppression", "resolved_at"]
+    search_fields = ["case__external_id", "representative__display_name"]
+    date_hierarchy = "resolved_at"
+    list_select_related = ["case", "representative"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(SurveyOptOut)
+class SurveyOptOutAdmin(admin.ModelAdmin):
+    """Who gets no surveys. Requesters opt out by their unsubscribe link (stored as a keyed
+    hash, never an address) and only they can: their rows cannot be deleted here. Account
+    opt-outs come from the Account action and may be deleted to survey the account again."""
+
+    list_display = ["id", "opted_out", "account", "created_at"]
+    list_filter = [("account", admin.EmptyFieldListFilter)]
+    search_fields = ["account__name", "account__external_id"]
+    list_select_related = ["account"]
+
+    @admin.display(description="who")
+    def opted_out(self, opt_out: SurveyOptOut) -> str:
+        return "account" if opt_out.account_id else "requester (unsubscribe link)"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        if isinstance(obj, SurveyOptOut):
+            return obj.account_id is not None
+        return super().has_delete_permission(request, obj)
