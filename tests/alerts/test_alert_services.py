@@ -10,13 +10,16 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from cases.models import DetractorAlert, OutboundEmail, Representative
+from cases import services
+from cases.models import DetractorAlert, OutboundEmail, Representative, SurveyInvitation
 from cases.services.alerts import (
     detractor_alert_close,
     detractor_alert_contact,
     detractor_alert_create_for_response,
 )
+from cases.services.surveys import survey_answer_record
 from supportmetrics.exceptions import ApplicationError
+from tests.conftest import NOW
 from tests.factories import (
     T0,
     CaseFactory,
@@ -332,3 +335,40 @@ def test_the_contact_locks_the_row(org, alert):
     locking = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"]]
     assert len(locking) == 1
     assert 'FROM "cases_detractoralert"' in locking[0]
+
+
+# --- end to end, through the survey --------------------------------------------------------
+
+
+def test_a_score_of_1_through_the_survey_raises_an_alert_and_mails_the_manager(
+    org, clock, django_capture_on_commit_callbacks
+):
+    case, _ = services.case_create(
+        external_id="E2E-1",
+        category=org.category,
+        channel="email",
+        opened_at=NOW - timedelta(hours=3),
+        assignee=org.rep_a1,
+        requester_email="kim@customer.example",
+        subject="Locked out",
+    )
+    services.case_event_record(
+        case=case, event_type="resolved", occurred_at=NOW - timedelta(hours=1), actor=org.rep_a1
+    )
+    invitation = SurveyInvitation.objects.get(case=case)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = survey_answer_record(
+            invitation=invitation, csat=1, nps=None, effort=None, comment="Took ages.", now=NOW
+        )
+    alert = DetractorAlert.objects.get()
+    assert (alert.response_id, alert.team_id, alert.representative_id, alert.created_at) == (
+        response.pk,
+        org.team_a.pk,
+        org.rep_a1.pk,
+        NOW,
+    )
+    [message] = mail.outbox
+    assert message.to == ["mgr_a@example.com"]
+    assert message.subject == "Detractor alert (CSAT 1/5) on case E2E-1: Locked out"
+    assert "Took ages." in message.body
