@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/v1/", include("cases.urls")),
     path("s/", include("cases.survey_urls")),  # survey links in customer emails: short
     path("api/v1/metrics/", include("metrics.urls")),
+    path("dashboard/", include("dashboard.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", include("supportmetrics.health")),
