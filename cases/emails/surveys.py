@@ -93,10 +93,9 @@ def _render(email: OutboundEmail, *, reminder: bool) -> EmailMultiAlternatives:
         ],
     }
     topic = _topic(case.subject)
-    if reminder:
-        subject = f"Reminder: how did we do{f' with “{topic}”' if topic else ''}?"
-    else:
-        subject = f"How did we do{f' with “{topic}”' if topic else ''}?"
+    subject = "Reminder: how did we do?" if reminder else "How did we do?"
+    if topic:
+        subject += f" Your request “{topic}”"
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string("cases/email/survey.txt", context),

@@ -27,7 +27,7 @@ def test_resolving_sends_one_invitation_with_links_and_unsubscribe_headers(deliv
     survey, unsubscribe = f"{BASE}/s/{token}/", f"{BASE}/s/{token}/unsubscribe/"
     assert message.to == [ADDRESS]
     assert (message.cc, message.bcc, message.reply_to) == ([], [], [])
-    assert message.subject == "How did we do with “Invoice shows the wrong VAT”?"
+    assert message.subject == "How did we do? Your request “Invoice shows the wrong VAT”"
     assert message.extra_headers["List-Unsubscribe"] == f"<{unsubscribe}>"
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     email = OutboundEmail.objects.get(invitation=invitation)
@@ -125,7 +125,7 @@ def test_one_reminder_after_the_configured_days(
         assert survey_reminders_enqueue(now=NOW + timedelta(days=4)) == 0
     assert len(mailoutbox) == 2
     reminder = mailoutbox[1]
-    assert reminder.subject == "Reminder: how did we do with “Invoice shows the wrong VAT”?"
+    assert reminder.subject == "Reminder: how did we do? Your request “Invoice shows the wrong VAT”"
     assert reminder.to == [ADDRESS]
     assert "List-Unsubscribe" in reminder.extra_headers
     assert token_in(reminder) != first_token  # a fresh signature, same invitation
@@ -184,3 +184,19 @@ def test_a_reminder_is_due_for_a_sent_unanswered_survey(resolved_case):
     _sent_days_ago(invitation, 4)
     assert survey_reminders_enqueue(now=NOW) == 1
     assert OutboundEmail.objects.filter(invitation=invitation, kind="survey_reminder").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("case_subject", "email_subject"),
+    [
+        ("", "How did we do?"),
+        ("Login\nfails", "How did we do? Your request “Login fails”"),
+        ("x" * 100, f"How did we do? Your request “{'x' * 79}…”"),
+    ],
+)
+def test_the_subject_line_is_one_short_line(
+    org, open_case, public_base, case_subject, email_subject
+):
+    case = resolve(open_case(subject=case_subject), by=org.rep_a1)
+    email = OutboundEmail.objects.get(invitation__case=case)
+    assert render_outbound_email(email).subject == email_subject
