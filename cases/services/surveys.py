@@ -271,7 +271,11 @@ def survey_reminders_enqueue(*, now: datetime) -> int:
     """Enqueue one reminder per invitation due one (see ``survey_reminder_candidates``);
     returns how many were enqueued. Idempotent: the dedupe key ``survey_reminder:{id}`` and
     the "no reminder email yet" rule make a second run enqueue nothing."""
-    invitations = list(survey_reminder_candidates(now=now).select_for_update(skip_locked=True))
+    # Lock the invitations only, not the cases the account rule joins (that would hold up
+    # case events); a concurrent run skips what this one holds.
+    invitations = list(
+        survey_reminder_candidates(now=now).select_for_update(skip_locked=True, of=("self",))
+    )
     for invitation in invitations:
         _enqueue_email(
             kind=OutboundEmail.Kind.SURVEY_REMINDER,
