@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from psycopg.types.json import Jsonb
 from rest_framework.authtoken.models import Token
 
+from cases.demo.alerts import write_demo_alerts
 from cases.demo.generate import generate, prefetch
 from cases.demo.pgcopy import HEADER, TRAILER
 from cases.demo.rows import CASE_COLUMNS, EVENT_COLUMNS, SURVEY_COLUMNS, Layout
@@ -31,6 +32,7 @@ from cases.models import (
     Case,
     CaseEvent,
     Category,
+    DetractorAlert,
     Representative,
     SurveyResponse,
     Team,
@@ -42,6 +44,7 @@ ADMIN_PASSWORD = "demo-admin"
 STAFF_PASSWORD = "demo"
 DEMO_USERNAMES = r"^(admin|mgr\.[a-z]+|rep\.[a-z]+\.[0-9]+)$"
 DOMAIN_MODELS = (
+    DetractorAlert,
     SurveyResponse,
     CaseEvent,
     Case,
@@ -119,6 +122,8 @@ def seed_demo(
                 progress(
                     f"{totals[0]:,}/{cases:,} cases, {totals[1]:,} events, {totals[2]:,} surveys"
                 )
+        alerts = write_demo_alerts(cursor, now=now)
+        progress(f"{alerts:,} detractor alerts")
         _reset_sequences(cursor)
         for model in (*DOMAIN_MODELS, get_user_model()):
             cursor.execute(f"ANALYZE {_table(model)}")
@@ -157,6 +162,10 @@ def _truncate(cursor: Any) -> list[str]:
     )
     others = [name for (name,) in cursor.fetchall()]
     quoted = ", ".join(connection.ops.quote_name(t) for t in tables)
+    # TRUNCATE refuses tables with deferred foreign-key checks still pending (a reseed in
+    # the transaction of an earlier one): run them now.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     cursor.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
     get_user_model().objects.filter(username__regex=DEMO_USERNAMES).delete()
     return others

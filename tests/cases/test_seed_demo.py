@@ -12,7 +12,16 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.models import F
 
-from cases.models import Account, Case, CaseEvent, Category, Representative, SurveyResponse, Team
+from cases.models import (
+    Account,
+    Case,
+    CaseEvent,
+    Category,
+    DetractorAlert,
+    Representative,
+    SurveyResponse,
+    Team,
+)
 from cases.services.durations import team_calendar
 from cases.state import CaseState, apply_event
 
@@ -33,6 +42,7 @@ SELECT (SELECT md5(string_agg(t::text, '|' ORDER BY t.id)) FROM cases_team t),
        (SELECT md5(string_agg(c::text, '|' ORDER BY c.id)) FROM cases_case c),
        (SELECT md5(string_agg(e::text, '|' ORDER BY e.id)) FROM cases_caseevent e),
        (SELECT md5(string_agg(s::text, '|' ORDER BY s.id)) FROM cases_surveyresponse s),
+       (SELECT md5(string_agg(d::text, '|' ORDER BY d.id)) FROM cases_detractoralert d),
        (SELECT string_agg(username || ':' || id, ',' ORDER BY id) FROM auth_user)
 """
 
@@ -152,6 +162,29 @@ def test_surveys_belong_to_the_resolution_they_rate(seeded):
     assert 4.0 < mean < 4.4
     assert 0.5 < sum(s.nps is not None for s in surveys) / len(surveys) < 0.7
     assert 0.3 < sum(s.effort is not None for s in surveys) / len(surveys) < 0.5
+
+
+def test_every_detractor_answer_raised_one_alert_followed_up_by_the_teams_manager(seeded):
+    detractors = SurveyResponse.objects.filter(csat__lte=2) | SurveyResponse.objects.filter(
+        nps__lte=6
+    )
+    alerts = list(DetractorAlert.objects.select_related("response", "case"))
+    assert sorted(a.response_id for a in alerts) == sorted(detractors.values_list("id", flat=True))
+    managers = dict(Representative.objects.filter(role="manager").values_list("team_id", "user_id"))
+    by_status = defaultdict(int)
+    for alert in alerts:
+        by_status[alert.status] += 1
+        assert alert.team_id == alert.case.team_id
+        assert alert.representative_id == alert.response.representative_id
+        assert alert.created_at == alert.response.responded_at
+        if alert.status != "open":
+            assert alert.contacted_by_id == managers[alert.team_id]
+            assert alert.created_at < alert.contacted_at <= NOW
+        if alert.status in ("recovered", "not_recovered"):
+            assert alert.contacted_at < alert.closed_at <= NOW
+    closed = by_status["recovered"] + by_status["not_recovered"]
+    assert 0.05 < by_status["open"] / len(alerts) < 0.2
+    assert 0.55 < by_status["recovered"] / closed < 0.85
 
 
 def test_backlog_one_touch_and_reopen_shares_are_plausible(seeded):
