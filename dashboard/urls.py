@@ -22,4 +22,7 @@ urlpatterns = [
     path("seasonality/", views.seasonality, name="seasonality"),
     path("accounts/", views.accounts, name="accounts"),
     path("reps/<int:rep_id>/", views.coaching, name="coaching"),
+    path("alerts/", views.alerts, name="alerts"),
+    path("alerts/<int:alert_id>/contact/", views.alert_contact, name="alert-contact"),
+    path("alerts/<int:alert_id>/close/", views.alert_close, name="alert-close"),
 ]
