@@ -51,11 +51,13 @@ ALERT_LIST_LIMIT = 200
 PageView = Callable[..., HttpResponse]
 
 
-def error_page(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
+def error_page(
+    request: HttpRequest, status: int, title: str, message: str, scope: Scope | None = None
+) -> HttpResponse:
     return render(
         request,
         "dashboard/error.html",
-        {"status": status, "title": title, "message": message, "nav": _nav(request, None)},
+        {"status": status, "title": title, "message": message, "nav": _nav(request, scope)},
         status=status,
     )
 
@@ -78,13 +80,24 @@ def dashboard_view(view: PageView) -> PageView:
         try:
             return view(request, scope, *args, **kwargs)
         except Http404:
-            return error_page(request, 404, "Not found", "There is nothing here that you may see.")
+            return error_page(
+                request, 404, "Not found", "There is nothing here that you may see.", scope
+            )
+        except PermissionDenied:
+            return error_page(
+                request,
+                403,
+                "Not for your role",
+                "Managers and admins record the follow-up of an alert.",
+                scope,
+            )
         except FilterError as error:
             return error_page(
                 request,
                 400,
                 "These filters do not work",
                 "; ".join(f"{name}: {' '.join(reasons)}" for name, reasons in error.errors.items()),
+                scope,
             )
 
     return wrapper

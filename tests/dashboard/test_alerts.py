@@ -101,7 +101,9 @@ def test_reps_read_their_own_alerts_and_may_not_act(alert_data, page_client):
     html = own.get(ALERTS).content
     assert [row[1] for row in table(html, CAPTION)[1:]] == ["a1-2"]
     assert table(html, CAPTION)[1][6] == "Managers follow up"
-    assert own.post(f"/dashboard/alerts/{alert.pk}/contact/").status_code == 403
+    refused = own.post(f"/dashboard/alerts/{alert.pk}/contact/")
+    assert refused.status_code == 403
+    assert b"Managers and admins record the follow-up of an alert." in refused.content
     # The rep's coaching page lists it too.
     coaching = own.get(f"/dashboard/reps/{org.rep_a1.pk}/").content
     caption = "Open detractor alerts on this rep's cases"
