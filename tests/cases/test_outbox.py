@@ -627,3 +627,38 @@ def test_admin_lists_the_outbox_and_retries_failed_rows(
     failed.refresh_from_db()
     assert failed.status == OutboundEmail.Status.SENT
     assert len(mail.outbox) == 1
+
+
+def test_resolving_with_the_broker_down_still_answers_and_keeps_the_survey_pending(
+    org, monkeypatch, client_for, django_capture_on_commit_callbacks, caplog
+):
+    from cases import services
+
+    calls = broker_down(monkeypatch)
+    case, _ = services.case_create(
+        external_id="OUTAGE-1",
+        category=org.category,
+        channel="email",
+        opened_at=NOW - timedelta(hours=5),
+        requester_email="kim.requester@example.org",
+        assignee=org.rep_a1,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(org.rep_a1).post(
+            f"/api/v1/cases/{case.pk}/events/",
+            {"event_type": "resolved", "occurred_at": "2026-04-01T08:30:00Z"},
+        )
+    assert response.status_code == 201
+    case.refresh_from_db()
+    assert case.status == "resolved"
+    email = OutboundEmail.objects.get(kind=OutboundEmail.Kind.SURVEY_INVITATION)
+    assert (email.status, email.attempts, email.invitation.case_id) == ("pending", 0, case.pk)
+    assert calls == [1]
+    assert mail.outbox == []
+    assert "kim.requester@example.org" not in caplog.text
+    # The sweeper sends it once the broker is back (here: eager again) and it is overdue.
+    monkeypatch.undo()
+    assert outbox_sweep(now=NOW + timedelta(minutes=3)).dispatched == 1
+    email.refresh_from_db()
+    assert email.status == OutboundEmail.Status.SENT
+    assert [m.to for m in mail.outbox] == [["kim.requester@example.org"]]
