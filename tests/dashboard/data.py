@@ -43,7 +43,7 @@ class DashboardData:
     responses: dict[str, SurveyResponse]
 
 
-def _case(org, name, category, opened, rep, events=(), channel="email", account=None):
+def add_case(org, name, category, opened, rep, events=(), channel="email", account=None):
     case, _ = services.case_create(
         external_id=name,
         category=category,
@@ -69,7 +69,7 @@ def build_dashboard_data(org, now: datetime, *, alerts: bool = False) -> Dashboa
     a1, a2, b1 = org.rep_a1, org.rep_a2, org.rep_b1
     R = CaseEvent.Type  # a short name keeps the event lists readable
     cases = {
-        "a1-1": _case(
+        "a1-1": add_case(
             org,
             "a1-1",
             billing,
@@ -78,7 +78,7 @@ def build_dashboard_data(org, now: datetime, *, alerts: bool = False) -> Dashboa
             [(R.AGENT_RESPONSE, HOUR), (R.RESOLVED, 3 * HOUR)],
             account=steady,
         ),
-        "a1-2": _case(
+        "a1-2": add_case(
             org,
             "a1-2",
             billing,
@@ -87,7 +87,7 @@ def build_dashboard_data(org, now: datetime, *, alerts: bool = False) -> Dashboa
             [(R.AGENT_RESPONSE, 2 * HOUR), (R.AGENT_RESPONSE, 5 * HOUR), (R.RESOLVED, 6 * HOUR)],
             account=shaky,
         ),
-        "a1-3": _case(
+        "a1-3": add_case(
             org,
             "a1-3",
             billing,
@@ -101,9 +101,9 @@ def build_dashboard_data(org, now: datetime, *, alerts: bool = False) -> Dashboa
             ],
             account=shaky,
         ),
-        "a1-4": _case(org, "a1-4", billing, now - 5 * DAY, a1, [(R.AGENT_RESPONSE, HOUR)]),
-        "a1-5": _case(org, "a1-5", billing, now - 2 * DAY, a1, channel="chat"),
-        "a2-1": _case(
+        "a1-4": add_case(org, "a1-4", billing, now - 5 * DAY, a1, [(R.AGENT_RESPONSE, HOUR)]),
+        "a1-5": add_case(org, "a1-5", billing, now - 2 * DAY, a1, channel="chat"),
+        "a2-1": add_case(
             org,
             "a2-1",
             shipping,
@@ -111,9 +111,9 @@ def build_dashboard_data(org, now: datetime, *, alerts: bool = False) -> Dashboa
             a2,
             [(R.AGENT_RESPONSE, 4 * HOUR), (R.RESOLVED, 5 * HOUR)],
         ),
-        "a2-2": _case(org, "a2-2", billing, now - 3 * DAY - 2 * HOUR, a2),
-        "a2-3": _case(org, "a2-3", billing, now - 40 * DAY, a2),
-        "b1-1": _case(
+        "a2-2": add_case(org, "a2-2", billing, now - 3 * DAY - 2 * HOUR, a2),
+        "a2-3": add_case(org, "a2-3", billing, now - 40 * DAY, a2),
+        "b1-1": add_case(
             org,
             "b1-1",
             billing,
@@ -121,7 +121,7 @@ def build_dashboard_data(org, now: datetime, *, alerts: bool = False) -> Dashboa
             b1,
             [(R.AGENT_RESPONSE, HOUR), (R.RESOLVED, 2 * HOUR)],
         ),
-        "b1-2": _case(org, "b1-2", billing, now - DAY, b1),
+        "b1-2": add_case(org, "b1-2", billing, now - DAY, b1),
     }
 
     def answer(name, rep, csat, after=DAY):

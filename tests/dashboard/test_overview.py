@@ -196,3 +196,38 @@ def _chart(html: bytes, data_id: str) -> dict:
     start = html.index(f'<script id="{data_id}" type="application/json">'.encode())
     body = html[start:].split(b">", 1)[1].split(b"</script>", 1)[0]
     return json.loads(body)
+
+
+def test_the_overview_runs_a_fixed_number_of_queries_whatever_the_data(dashboard_data, page_client):
+    """Each panel is one KPI call in the database: more reps, cases and answers add rows to
+    the tables but not a single query (no per-row work in Python)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.dashboard.data import DAY, HOUR, add_case
+    from tests.factories import RepresentativeFactory, SurveyResponseFactory
+
+    org = dashboard_data.org
+    client = page_client(org.manager_a)
+    client.get(OVERVIEW)  # sessions and caches warm
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(OVERVIEW).status_code == 200
+        return len(captured.captured_queries)
+
+    before = queries()
+    for n in range(4):
+        rep = RepresentativeFactory(team=org.team_a, user__username=f"extra_{n}")
+        case = add_case(
+            org,
+            f"extra-{n}",
+            dashboard_data.billing,
+            dashboard_data.now - 4 * DAY,
+            rep,
+            [("agent_response", HOUR), ("resolved", 2 * HOUR)],
+        )
+        SurveyResponseFactory(case=case, representative=rep, responded_at=case.resolved_at)
+    html = client.get(OVERVIEW).content
+    assert len(table(html, "CSAT per rep (alphabetical)")) == 1 + 6
+    assert queries() == before
