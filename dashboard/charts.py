@@ -174,7 +174,8 @@ def heatmap_chart(
         "options": {
             "scales": {
                 "x": _axis("Hour of day (local)", type="category", labels=column_labels),
-                "y": _axis(None, type="category", labels=row_labels, offset=True, reverse=True),
+                # The matrix chart reverses its y axis by default; a week reads top-down.
+                "y": _axis(None, type="category", labels=row_labels, offset=True, reverse=False),
             },
         },
     }

@@ -199,6 +199,12 @@ def test_manager_overview_filters_coaching_and_alerts(data, page, screenshot):
     # The period chosen on the overview travels with the link: the last 30 days, so of team
     # A's 8 cases a2-3 (40 days old) is left out.
     assert heatmap_total == 7
+    # Read like a week: Monday's row on top, Sunday's at the bottom.
+    rows_top_down = page.evaluate(
+        "() => { const y = Chart.getChart(document.getElementById('heatmap-chart')).scales.y;"
+        " return [y.getPixelForValue(0), y.getPixelForValue(6)]; }"
+    )
+    assert rows_top_down[0] < rows_top_down[1]
     screenshot(page, "05-seasonality")
 
     page.get_by_role("link", name="Accounts at risk").click()
