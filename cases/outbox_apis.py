@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import path
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import BasePermission
@@ -98,7 +98,15 @@ class OutboundEmailListApi(APIView):
         )
 
     @extend_schema(
-        parameters=[FilterSerializer], responses=OutboundEmailOutputSerializer(many=True)
+        parameters=[FilterSerializer],
+        responses=inline_serializer(
+            "OutboundEmailPage",
+            fields={
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+                "results": OutboundEmailOutputSerializer(many=True),
+            },
+        ),
     )
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(
