@@ -260,7 +260,7 @@ def _reset_publisher_pools() -> None:
     amqp = celery_app.__dict__.get("amqp")
     if amqp is not None:
         amqp._producer_pool = None
-        for cached in ("queues", "default_queue", "router"):
+        for cached in ("queues", "default_queue", "default_exchange", "router"):
             amqp.__dict__.pop(cached, None)
         amqp._rtable = None
 
@@ -291,7 +291,8 @@ def publishing_to(broker_url: str, queue: str) -> Iterator[None]:
 def queue(broker) -> Iterator[str]:
     name = f"sm-test-{uuid.uuid4().hex[:10]}"
     yield name
-    broker.delete(name)
+    # After the worker stopped (it depends on this fixture): the queue and kombu's bindings.
+    broker.delete(name, f"_kombu.binding.{name}", f"_kombu.binding_permanent.{name}")
 
 
 @pytest.fixture
