@@ -662,3 +662,24 @@ def test_resolving_with_the_broker_down_still_answers_and_keeps_the_survey_pendi
     email.refresh_from_db()
     assert email.status == OutboundEmail.Status.SENT
     assert [m.to for m in mail.outbox] == [["kim.requester@example.org"]]
+
+
+def test_the_reminder_beat_task_queues_and_sends_one_reminder_once(
+    org, django_capture_on_commit_callbacks
+):
+    from cases.tasks import survey_reminders_enqueue
+
+    invitation = make_invitation()
+    SurveyInvitation.objects.filter(pk=invitation.pk).update(
+        status=SurveyInvitation.Status.SENT, sent_at=NOW - timedelta(days=4)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert survey_reminders_enqueue.apply().get() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert survey_reminders_enqueue.apply().get() == 0
+    reminder = OutboundEmail.objects.get(kind=OutboundEmail.Kind.SURVEY_REMINDER)
+    assert (reminder.dedupe_key, reminder.status) == (f"survey_reminder:{invitation.pk}", "sent")
+    invitation.refresh_from_db()
+    assert invitation.reminded_at == NOW
+    assert [m.to for m in mail.outbox] == [[invitation.case.requester_email]]
+    assert mail.outbox[0].extra_headers["Message-ID"] == f"<outbound-{reminder.pk}@supportmetrics>"
