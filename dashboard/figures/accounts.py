@@ -51,7 +51,8 @@ def accounts_panels(f: KpiFilter, now: datetime, *, min_n: int, limit: int = 25)
             description=f"The {len(page.rows)} accounts with the highest risk score (0–100) "
             f"of the {count(page.total)} in scope, and the factors that make it up. Each "
             "factor scores up to its weight; rates over few cases are shrunk toward the "
-            "peers' rate.",
+            f"peers' rate. The chart shows the first {len(shown)}; the table lists all "
+            f"{len(page.rows)}.",
             tiles=[
                 Tile(
                     "Account turnover",
