@@ -30,6 +30,8 @@ DEFAULT_WEEKLY_HOURS: dict[str, list[list[str]]] = {
 # Any fixed day works (only differences of clock readings matter); the holidays package
 # has no data before 2001, so the reference stays well after that.
 REFERENCE_DAY = date(2020, 1, 1)
+# Per calendar: about 55 years of days (a few MB at most).
+_MAX_CACHED_DAYS = 20_000
 
 
 def parse_weekly_hours(
@@ -89,6 +91,10 @@ class BusinessCalendar:
         self._holiday_years: dict[int, frozenset[date]] = {}
         self._year_prefix: dict[int, list[float]] = {}
         self._year_base: dict[int, float] = {}
+        # local day → (clock at its start, its opening intervals in UTC): a reading then
+        # costs one look-up instead of rebuilding the day's intervals (bulk ingest reads the
+        # clock twice per duration). At most _MAX_CACHED_DAYS days are kept.
+        self._days: dict[date, tuple[float, list[tuple[datetime, datetime]]]] = {}
 
     # -- days ---------------------------------------------------------------------------
     def is_closed(self, day: date) -> bool:
@@ -150,12 +156,19 @@ class BusinessCalendar:
     def clock(self, moment: datetime) -> float:
         """Open seconds between REFERENCE_DAY and ``moment`` (an aware datetime)."""
         local_day = moment.astimezone(self.tz).date()
-        elapsed = (
-            self._base(local_day.year)
-            + self._prefix(local_day.year)[local_day.timetuple().tm_yday - 1]
-        )
+        try:
+            elapsed, intervals = self._days[local_day]
+        except KeyError:
+            elapsed = (
+                self._base(local_day.year)
+                + self._prefix(local_day.year)[local_day.timetuple().tm_yday - 1]
+            )
+            intervals = self._intervals(local_day)
+            if len(self._days) >= _MAX_CACHED_DAYS:
+                self._days.clear()
+            self._days[local_day] = (elapsed, intervals)
         instant = moment.astimezone(UTC)
-        for start, end in self._intervals(local_day):
+        for start, end in intervals:
             if instant > start:
                 elapsed += (min(instant, end) - start).total_seconds()
         return elapsed
