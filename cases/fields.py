@@ -30,7 +30,7 @@ class AwareDateTimeField(serializers.DateTimeField):
             text = value.strip()
             if text.endswith("z"):  # RFC 3339 allows a lower-case "z"; Python's parser does not
                 text = text[:-1] + "Z"
-            parsed = serializers.DateTimeField(default_timezone=UTC).to_internal_value(text)
+            parsed = _UTC_PARSER.to_internal_value(text)
             # Ask the parser whether it saw an offset rather than looking for "+"/"-" in the
             # text: a bare date ("2026-03-02") has dashes, no offset, and is naive.
             if timezone.is_naive(parse_datetime(text)):  # type: ignore[arg-type]
@@ -41,6 +41,10 @@ class AwareDateTimeField(serializers.DateTimeField):
                 self.fail("naive")
             return value.astimezone(UTC)
         return super().to_internal_value(value)
+
+
+# Stateless once built; one for every call (building a field costs more than a parse).
+_UTC_PARSER = serializers.DateTimeField(default_timezone=UTC)
 
 
 @extend_schema_field(OpenApiTypes.STR)
