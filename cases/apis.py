@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import (
@@ -199,7 +198,11 @@ BulkResultSerializer = inline_serializer(
 
 
 class CaseBulkUpsertApi(APIView):
-    """Upsert up to 100 cases by (source, external_id); each item in its own savepoint."""
+    """Upsert up to 100 cases by (source, external_id); each item succeeds or fails alone.
+
+    The whole batch is validated first (one query per kind of name), then written with a
+    fixed number of statements (``services.case_snapshots_upsert``).
+    """
 
     permission_classes = [CanIngest]
 
@@ -219,36 +222,22 @@ class CaseBulkUpsertApi(APIView):
                     ]
                 }
             )
-        results = []
-        with transaction.atomic():
-            for index, item in enumerate(items):
-                results.append({"index": index, **self._upsert_one(item)})
+        results: list[dict[str, Any]] = []
+        valid: list[tuple[int, tuple[str, str, dict[str, Any]]]] = []
+        for index, (data, errors) in enumerate(CaseSnapshotSerializer.validate_items(items)):
+            if data is None:
+                results.append({"index": index, "errors": field_errors(errors)})
+                continue
+            results.append({"index": index})
+            source, external_id = data.pop("source"), data.pop("external_id")
+            valid.append((index, (source, external_id, data)))
+        outcomes = services.case_snapshots_upsert(items=[item for _, item in valid])
+        for (index, _), outcome in zip(valid, outcomes, strict=True):
+            if outcome.errors is not None:
+                results[index]["errors"] = outcome.errors
+            else:
+                results[index].update(id=outcome.case_id, result=outcome.result)
         return Response({"results": results})
-
-    @staticmethod
-    def _upsert_one(item: Any) -> dict[str, Any]:
-        serializer = CaseSnapshotSerializer(data=item)
-        if not serializer.is_valid():
-            return {"errors": field_errors(serializer.errors)}
-        data = dict(serializer.validated_data)
-        source, external_id = data.pop("source"), data.pop("external_id")
-        try:
-            with transaction.atomic():
-                case, result = services.case_snapshot_upsert(
-                    source=source, external_id=external_id, data=data
-                )
-        except ApplicationError as error:
-            return {"errors": error.extra.get("fields") or {"non_field_errors": [error.message]}}
-        except IntegrityError as error:
-            # A database constraint the validation above did not foresee; report, don't 500.
-            return {
-                "errors": {
-                    "non_field_errors": [
-                        f"Rejected by a database constraint: {error.__cause__ or error}"
-                    ]
-                }
-            }
-        return {"id": case.pk, "result": result}
 
 
 class CaseImportApi(APIView):

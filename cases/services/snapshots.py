@@ -11,14 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
-from django.utils import timezone
-
 from cases.models import Case, CaseEvent, CaseStatus
-from cases.services.durations import duration_updates, team_calendar
 from cases.services.lifecycle import CLOCK_SKEW
-from cases.services.surveys import survey_invitation_create_for_resolution
-from supportmetrics.exceptions import ApplicationError
 
 SNAPSHOT_FIELDS = (
     "account",
@@ -146,88 +140,6 @@ def _complete(data: dict[str, Any]) -> dict[str, Any]:
     data.setdefault("agent_response_count", 0)
     data.setdefault("reopened_count", 0)
     return data
-
-
-@transaction.atomic
-def case_snapshot_upsert(
-    *, source: str, external_id: str, data: dict[str, Any]
-) -> tuple[Case, str]:
-    """Insert or update one case from a snapshot; returns the case and created/updated/unchanged."""
-    now = timezone.now()
-    existing = (
-        Case.objects.select_for_update().filter(source=source, external_id=external_id).first()
-    )
-    data = _complete(data)
-    if existing is not None and data.get("team") is None:
-        data["team"] = existing.team  # unassigned now, still the same team's case
-    errors = snapshot_errors(data, now=now, existing=existing)
-    if errors:
-        field, reasons = next(iter(errors.items()))
-        raise ApplicationError(
-            f"{field}: {reasons[0]}", code="validation_error", extra={"fields": errors}
-        )
-
-    values = {name: data.get(name, _default(name)) for name in SNAPSHOT_FIELDS}
-    kept = existing.first_resolved_at if existing else None
-    # The first resolution stays what it was, unless the snapshot moved opened_at past it.
-    values["first_resolved_at"] = (
-        kept if kept is not None and kept >= values["opened_at"] else values["resolved_at"]
-    )
-    before = (
-        {
-            name: getattr(existing, name)
-            for name in ("opened_at", "first_response_at", "resolved_at")
-        }
-        if existing
-        else None
-    )
-    values.update(
-        duration_updates(before=before, after=values, calendar=team_calendar(values["team"]))
-    )
-    if existing is None:
-        case = Case(source=source, external_id=external_id, **values)
-        case.full_clean(validate_unique=False, validate_constraints=False)
-        case.save()
-        CaseEvent.objects.bulk_create(synthetic_events(case))
-        if case.status in RESOLVED:
-            survey_invitation_create_for_resolution(case=case, now=now)
-        return case, "created"
-
-    changed = [name for name, value in values.items() if getattr(existing, name) != value]
-    if not changed:
-        return existing, "unchanged"
-    previous_status = existing.status
-    reopened = previous_status in RESOLVED and values["status"] in OPEN
-    # A new resolution: the case was open, or it was reopened and resolved again since.
-    newly_resolved = values["status"] in RESOLVED and (
-        previous_status in OPEN or values["reopened_count"] > existing.reopened_count
-    )
-    for name in changed:
-        setattr(existing, name, values[name])
-    existing.full_clean(validate_unique=False, validate_constraints=False)
-    existing.save(update_fields=[*changed, "updated_at"])
-    if reopened:
-        # The snapshot says the resolution we knew was undone. That resolution happened and
-        # history-based figures must keep it: it becomes a reported event, followed by a
-        # reopen at the moment we learned of it (the help desk did not tell us when).
-        existing.events.filter(synthetic=True, event_type=CaseEvent.Type.RESOLVED).update(
-            synthetic=False
-        )
-        CaseEvent.objects.create(
-            case=existing,
-            event_type=CaseEvent.Type.REOPENED,
-            occurred_at=max(now, existing.opened_at),
-            from_status=previous_status,
-            to_status=values["status"],
-        )
-    existing.events.filter(synthetic=True).delete()
-    reported = set(existing.events.filter(synthetic=False).values_list("event_type", "occurred_at"))
-    CaseEvent.objects.bulk_create(
-        [e for e in synthetic_events(existing) if (e.event_type, e.occurred_at) not in reported]
-    )
-    if newly_resolved:
-        survey_invitation_create_for_resolution(case=existing, now=now)
-    return existing, "updated"
 
 
 def _default(name: str) -> Any:
