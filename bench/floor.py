@@ -1,0 +1,213 @@
+"""The floor of a request: the bare SQL that computes its figures, timed on a raw connection.
+
+``capture`` runs the request once in this process (Django's test client) under
+``CaptureQueriesContext``, and keeps each statement's text exactly as it was sent (Django's
+client-side binding sends the parameters inline) and the rows it returned. ``time_floor``
+re-runs those statements on a psycopg connection made with Django's own connection
+parameters (same type loaders, time zone, ``jit=off``) but without Django: execute and fetch
+every row, nothing else. Statements that only read the user, its token or its session
+(authentication, not the figure) and transaction control are left out of the floor; every
+other statement of the request is in it, including the small look-ups of the caller's scope.
+
+A request slower than the benchmark's time budget is not run again: ``floor_from_capture``
+takes its statements' execute-and-fetch times from the capture run instead (recorded as
+``floor_method: "capture"``, with no row comparison).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from bench.transport import Reply
+
+AUTH_TABLES = frozenset(
+    {
+        "auth_user",
+        "auth_group",
+        "auth_permission",
+        "auth_user_groups",
+        "auth_user_user_permissions",
+        "auth_group_permissions",
+        "authtoken_token",
+        "django_content_type",
+        "django_session",
+    }
+)
+CONTROL = re.compile(r"^\s*(SAVEPOINT|RELEASE\s+SAVEPOINT|ROLLBACK|BEGIN|COMMIT)\b", re.I)
+TABLE = re.compile(r'\b(?:FROM|JOIN|UPDATE|INTO)\s+"?([A-Za-z_][A-Za-z0-9_]*)"?', re.I)
+
+
+@dataclass(frozen=True)
+class Statement:
+    sql: str
+    rows: list[tuple[Any, ...]] | None  # None: no result set, or not captured
+    kind: str  # "figure", "auth" or "control"
+    tables: tuple[str, ...]
+    captured_ms: float  # execute and fetch during the capture, on Django's connection
+
+
+@dataclass(frozen=True)
+class Floor:
+    ms: float  # median over the runs of the summed statement times
+    runs_ms: list[float]
+    statements: list[dict[str, Any]]  # per figure statement: median ms, tables, SQL head
+    rows_match: str  # "same", "same rows, other order", "differ", "nothing to compare"
+    mismatches: list[str]
+
+
+@functools.cache
+def _known_tables() -> frozenset[str]:
+    return frozenset(connection.introspection.table_names())
+
+
+def classify(sql: str) -> tuple[str, tuple[str, ...]]:
+    """The statement's kind, and the tables it reads (CTE names and functions left out)."""
+    known = _known_tables()
+    tables = tuple(dict.fromkeys(t.lower() for t in TABLE.findall(sql) if t.lower() in known))
+    if CONTROL.match(sql):
+        return "control", tables
+    if tables and set(tables) <= AUTH_TABLES:
+        return "auth", tables
+    return "figure", tables
+
+
+def capture(request: Callable[[], Reply]) -> tuple[Reply, list[Statement]]:
+    """Run ``request`` (an in-process request) and return its reply and its statements."""
+    results: list[tuple[list[tuple[Any, ...]] | None, float]] = []
+
+    def keep_rows(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        outcome = execute(sql, params, many, context)
+        cursor = context["cursor"]
+        rows = None
+        # A server-side (named) cursor streams and cannot rewind; its rows are not kept.
+        if not many and cursor.description is not None and not getattr(cursor, "name", None):
+            rows = cursor.fetchall()
+            if rows:
+                cursor.scroll(0, mode="absolute")  # the caller reads them again from the start
+        results.append((rows, (time.perf_counter() - started) * 1000))
+        return outcome
+
+    with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(keep_rows):
+        reply = request()
+    queries = captured.captured_queries
+    if len(queries) != len(results):
+        raise AssertionError(f"captured {len(queries)} statements but {len(results)} results")
+    statements = []
+    for query, (rows, ms) in zip(queries, results, strict=True):
+        kind, tables = classify(query["sql"])
+        statements.append(Statement(query["sql"], rows, kind, tables, ms))
+    return reply, statements
+
+
+def raw_connection() -> psycopg.Connection:
+    """A psycopg connection configured as Django configures its own, used without Django."""
+    connection.ensure_connection()
+    raw = connection.get_new_connection(connection.get_connection_params())
+    raw.autocommit = True
+    with raw.cursor() as cursor:
+        cursor.execute(connection.ops.set_time_zone_sql(), [connection.timezone_name])
+    return raw
+
+
+def _head(sql: str, length: int = 220) -> str:
+    flat = " ".join(sql.split())
+    return flat if len(flat) <= length else flat[: length - 1] + "…"
+
+
+def _compare(captured: list[Statement], rerun: list[list[tuple[Any, ...]] | None]) -> str:
+    verdicts = []
+    for statement, rows in zip(captured, rerun, strict=True):
+        if statement.rows is None:
+            continue
+        if rows == statement.rows:
+            verdicts.append("same")
+        elif rows is not None and sorted(map(repr, rows)) == sorted(map(repr, statement.rows)):
+            verdicts.append("same rows, other order")
+        else:
+            verdicts.append("differ")
+    if not verdicts:
+        return "nothing to compare"
+    for verdict in ("differ", "same rows, other order"):
+        if verdict in verdicts:
+            return verdict
+    return "same"
+
+
+def time_floor(
+    raw: psycopg.Connection, statements: list[Statement], *, runs: int, warmup: int
+) -> Floor:
+    """Re-run the figure statements ``warmup + runs`` times; the first run's rows are
+    compared with the captured ones."""
+    figure = [s for s in statements if s.kind == "figure"]
+    per_statement: list[list[float]] = [[] for _ in figure]
+    totals: list[float] = []
+    first_rows: list[list[tuple[Any, ...]] | None] = []
+    for run in range(warmup + runs):
+        total = 0.0
+        for index, statement in enumerate(figure):
+            with raw.cursor() as cursor:
+                started = time.perf_counter()
+                cursor.execute(statement.sql)  # no parameters: the text is as it was sent
+                rows = cursor.fetchall() if cursor.description is not None else None
+                ms = (time.perf_counter() - started) * 1000
+            if run == 0:
+                first_rows.append(rows)
+            if run >= warmup:
+                per_statement[index].append(ms)
+                total += ms
+        if run >= warmup:
+            totals.append(total)
+    mismatches = [
+        _head(s.sql, 120)
+        for s, rows in zip(figure, first_rows, strict=True)
+        if s.rows is not None and rows != s.rows
+    ]
+    return Floor(
+        ms=statistics.median(totals) if totals else 0.0,
+        runs_ms=totals,
+        statements=[
+            {
+                "ms": round(statistics.median(times), 2) if times else None,
+                "rows": len(s.rows) if s.rows is not None else None,
+                "tables": list(s.tables),
+                "sql": _head(s.sql),
+            }
+            for s, times in zip(figure, per_statement, strict=True)
+        ],
+        rows_match=_compare(figure, first_rows),
+        mismatches=mismatches,
+    )
+
+
+def floor_from_capture(statements: list[Statement]) -> Floor:
+    """The floor of a request too slow to run again: its statements' execute-and-fetch
+    times during the capture itself (Django's cursor, no ORM or view work in the timing).
+    No re-run, so no rows to compare."""
+    figure = [s for s in statements if s.kind == "figure"]
+    total = sum(s.captured_ms for s in figure)
+    return Floor(
+        ms=total,
+        runs_ms=[total],
+        statements=[
+            {
+                "ms": round(s.captured_ms, 2),
+                "rows": len(s.rows) if s.rows is not None else None,
+                "tables": list(s.tables),
+                "sql": _head(s.sql),
+            }
+            for s in figure
+        ],
+        rows_match="not re-run",
+        mismatches=[],
+    )
