@@ -7,12 +7,14 @@ Both need only Python 3.11+: they create `.venv/`, install the project into it, 
     python3 dev.py serve [--cases 50000] [--port 8000]   # migrate, seed demo data, run
     python3 dev.py test [pytest args...]                 # lint + the whole test suite
     python3 dev.py smoke                                 # embedded DB: start, migrate, one request
+    python3 dev.py bench [--cases N] [--five-million] [--reuse] [--reset]  # docs/performance.md
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -111,7 +113,19 @@ def smoke(argv: list[str]) -> None:
         server.wait(timeout=10)
 
 
-COMMANDS = {"serve": serve, "test": test, "smoke": smoke}
+def bench(argv: list[str]) -> None:
+    """The benchmark (docs/performance.md) on DATABASE_URL, or the embedded server.
+
+    It seeds by erasing the case domain, so it refuses a database holding data it did not
+    seed (checked before migrating it) unless --reset is given; --reuse keeps its own data
+    set. DEBUG is off, as in production; a throwaway key serves when none is configured.
+    """
+    env = dev_env(DJANGO_DEBUG=os.environ.get("DJANGO_DEBUG", "0"))
+    env.setdefault("DJANGO_SECRET_KEY", "bench-" + secrets.token_urlsafe(32))
+    run(PY, "manage.py", "benchmark", "--migrate", *argv, env=env)
+
+
+COMMANDS = {"serve": serve, "test": test, "smoke": smoke, "bench": bench}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
