@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
+from cases.business_hours import BusinessCalendar
 from cases.imports.columns import (
     CellError,
     RowReader,
@@ -58,6 +59,19 @@ class CasePlan:
     stored: StoredCase | None
     opening_team_id: int | None
     history: list[tuple[Any, ...]] | None = field(default=None)
+    # A new case's durations are computed as its row is written (``with_durations``), so
+    # that work overlaps the database's; this is the calendar they use.
+    calendar: BusinessCalendar | None = field(default=None)
+    durations_due: bool = field(default=False)
+
+    def with_durations(self) -> dict[str, Any]:
+        """The values, durations included (unless a folded history already set them)."""
+        if self.durations_due and self.history is None:
+            self.values.update(
+                duration_updates(before=None, after=self.values, calendar=self.calendar)
+            )
+        self.durations_due = False
+        return self.values
 
 
 def read_username(text: str) -> str:
@@ -167,12 +181,15 @@ def case_rows_plan(
                 errors.add("cases", line, name, reason)
         if not ok:
             continue
+        values = _values(row.key, data, account_id, existing, calendars)
         plans[row.key] = CasePlan(
             key=row.key,
             line=line,
-            values=_values(row.key, data, account_id, existing, calendars),
+            values=values,
             stored=existing,
             opening_team_id=team.pk if team is not None else None,
+            calendar=calendars(values["team_id"]) if existing is None else None,
+            durations_due=existing is None,
         )
     return plans
 
@@ -205,10 +222,11 @@ def _values(
     if existing and existing.first_resolved_at and existing.first_resolved_at >= opened_at:
         first_resolved_at = existing.first_resolved_at
     values["first_resolved_at"] = first_resolved_at
-    before = {name: existing[name] for name in _DURATION_STAMPS} if existing else None
-    values.update(
-        duration_updates(before=before, after=values, calendar=calendars(values["team_id"]))
-    )
+    if existing is not None:  # a new case's come with its row (CasePlan.with_durations)
+        before = {name: existing[name] for name in _DURATION_STAMPS}
+        values.update(
+            duration_updates(before=before, after=values, calendar=calendars(values["team_id"]))
+        )
     return values
 
 

@@ -148,8 +148,14 @@ def _run(
 
 
 def _write(plans: dict[Any, CasePlan], *, report: ImportReport, now: datetime) -> None:
-    # The database tells which rows differ from the stored ones: only those are written.
-    changed = store.cases_upsert([plan.values for plan in plans.values()], now=now)
+    # New cases go straight in; for stored ones the database tells which rows differ from
+    # what is stored, and only those are written.
+    new = [plan for plan in plans.values() if plan.stored is None]
+    inserted = store.cases_insert((plan.with_durations() for plan in new), count=len(new), now=now)
+    changed = store.cases_upsert(
+        [plan.values for plan in plans.values() if plan.stored is not None], now=now
+    )
+    changed.update((key, (pk, True)) for key, pk in inserted.items())
     snapshots: list[tuple[int, CasePlan, bool]] = []  # (id, plan, created): history implied
     histories: list[tuple[int, CasePlan]] = []  # history from the events file
     for key, plan in plans.items():

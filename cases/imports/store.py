@@ -1,9 +1,9 @@
 """The import's SQL: set-based reads and writes, a handful of statements per import.
 
-Rows go in with binary COPY (a temporary table for cases, so one INSERT ... ON CONFLICT
-can tell created, updated and unchanged apart; straight into the table for events),
-sent from a writer thread so the server works while Python formats the next rows. No
-per-row query, no model instance per row.
+Rows go in with binary COPY, sent from a writer thread so the server works while Python
+formats the next rows: new cases and events straight into their tables, stored cases
+through a temporary table, so one INSERT ... ON CONFLICT can tell updated and unchanged
+apart. No per-row query, no model instance per row.
 Like ``bulk_create``, this bypasses ``save()`` and model signals; database triggers run.
 """
 
@@ -145,6 +145,36 @@ def stored_cases(keys: Iterable[Key], *, every_column: bool = False) -> dict[Key
         cursor.execute(sql, params, binary=True)
         rows = [StoredCase(zip(names, row, strict=True)) for row in cursor.fetchall()]
     return {(row["source"], row["external_id"]): row for row in rows}
+
+
+def cases_insert(rows: Iterable[dict[str, Any]], *, count: int, now: datetime) -> dict[Key, int]:
+    """Insert cases that are not stored (the import read them under its lock): ``{key: id}``.
+
+    Their ids are taken from the table's sequence first, so the rows go straight into the
+    table with binary COPY (the fastest way in; no staging table to write and read back).
+    A case someone else inserted meanwhile is a unique violation: the import is refused
+    whole (``import_rejected``) and can simply be run again. ``rows`` (``count`` of them)
+    may be a generator: each is made while the server stores the ones before.
+    """
+    if not count:
+        return {}
+    columns = ("id", *CASE_COLUMNS, "created_at", "updated_at")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT nextval(pg_get_serial_sequence('{CASE_TABLE}', 'id')) "
+            "FROM generate_series(1, %s)",
+            [count],
+        )
+        ids = [pk for (pk,) in cursor.fetchall()]
+        types = _column_types(cursor, CASE_TABLE, columns)
+        copy_sql = f"COPY {CASE_TABLE} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+        inserted = {}
+        with _copy(cursor, copy_sql) as copy:
+            copy.set_types(types)
+            for pk, row in zip(ids, rows, strict=True):
+                copy.write_row([pk, *(row[c] for c in CASE_COLUMNS), now, now])
+                inserted[row["source"], row["external_id"]] = pk
+    return inserted
 
 
 def cases_upsert(rows: Sequence[dict[str, Any]], *, now: datetime) -> dict[Key, tuple[int, bool]]:
