@@ -95,6 +95,7 @@ class BusinessCalendar:
         # costs one look-up instead of rebuilding the day's intervals (bulk ingest reads the
         # clock twice per duration). At most _MAX_CACHED_DAYS days are kept.
         self._days: dict[date, tuple[float, list[tuple[datetime, datetime]]]] = {}
+        self._last: tuple[datetime | None, float] = (None, 0.0)
 
     # -- days ---------------------------------------------------------------------------
     def is_closed(self, day: date) -> bool:
@@ -155,6 +156,9 @@ class BusinessCalendar:
 
     def clock(self, moment: datetime) -> float:
         """Open seconds between REFERENCE_DAY and ``moment`` (an aware datetime)."""
+        last = self._last  # durations read the same opened_at twice in a row
+        if last[0] is moment:
+            return last[1]
         local_day = moment.astimezone(self.tz).date()
         try:
             elapsed, intervals = self._days[local_day]
@@ -167,10 +171,11 @@ class BusinessCalendar:
             if len(self._days) >= _MAX_CACHED_DAYS:
                 self._days.clear()
             self._days[local_day] = (elapsed, intervals)
-        instant = moment.astimezone(UTC)
+        instant = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
         for start, end in intervals:
             if instant > start:
                 elapsed += (min(instant, end) - start).total_seconds()
+        self._last = (moment, elapsed)  # one assignment: threads never see a mixed pair
         return elapsed
 
     def seconds_between(self, start: datetime, end: datetime) -> int:
