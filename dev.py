@@ -8,6 +8,7 @@ Both need only Python 3.11+: they create `.venv/`, install the project into it, 
     python3 dev.py test [pytest args...]                 # lint + the whole test suite
     python3 dev.py smoke                                 # embedded DB: start, migrate, one request
     python3 dev.py bench [--cases N] [--five-million] [--reuse] [--reset]  # docs/performance.md
+    python3 dev.py load [--users 20] [--seconds 60] [--workers 3]          # docs/performance.md
 """
 
 from __future__ import annotations
@@ -125,7 +126,14 @@ def bench(argv: list[str]) -> None:
     run(PY, "manage.py", "benchmark", "--migrate", *argv, env=env)
 
 
-COMMANDS = {"serve": serve, "test": test, "smoke": smoke, "bench": bench}
+def load(argv: list[str]) -> None:
+    """Load test (docs/performance.md): gunicorn and locust; bench/results/load-latest.json."""
+    env = dev_env(DJANGO_DEBUG=os.environ.get("DJANGO_DEBUG", "0"))
+    env.setdefault("DJANGO_SECRET_KEY", "load-" + secrets.token_urlsafe(32))
+    run(PY, "bench/load.py", *argv, env=env)
+
+
+COMMANDS = {"serve": serve, "test": test, "smoke": smoke, "bench": bench, "load": load}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
