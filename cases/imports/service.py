@@ -148,6 +148,9 @@ def _run(
 
 
 def _write(plans: dict[Any, CasePlan], *, report: ImportReport, now: datetime) -> None:
+    # In the order the cases were opened: most indexes of both tables are on opening (or
+    # event) time, so each write lands beside the one before instead of anywhere.
+    plans = dict(sorted(plans.items(), key=lambda item: item[1].values["opened_at"]))
     # New cases go straight in; for stored ones the database tells which rows differ from
     # what is stored, and only those are written.
     new = [plan for plan in plans.values() if plan.stored is None]
