@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases import alert_selectors
+from cases.filters import UtcIsoDateTimeFilter
 from cases.models import DetractorAlert
 from cases.scoping import Role, scope_for
 from cases.services import alerts as alert_services
@@ -33,8 +34,8 @@ class DetractorAlertFilter(django_filters.FilterSet):
     team = django_filters.NumberFilter(field_name="team_id")
     rep = django_filters.NumberFilter(field_name="representative_id")
     case = django_filters.NumberFilter(field_name="case_id")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = DetractorAlert

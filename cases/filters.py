@@ -2,14 +2,38 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import Exists, OuterRef, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from cases.models import Account, Case, CaseStatus, Channel, Priority, SurveyResponse
+
+
+class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 bound converted to UTC here, so the database never sees the offset.
+
+    PostgreSQL takes UTC offsets up to ±15:59 and Python up to ±23:59: a bound such as
+    ``…+23:56`` reached the query as written and failed there (a 500). A bound that has no
+    UTC equivalent (year 1 with a positive offset) is a 400, not an OverflowError.
+    """
+
+    def to_python(self, value: Any) -> datetime | None:
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError("Timestamp is out of range.", code="invalid") from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 class NumberInFilter(django_filters.BaseInFilter, django_filters.NumberFilter):
@@ -56,25 +80,21 @@ class CaseFilter(django_filters.FilterSet):
         field_name="agent_response_count", lookup_expr="gte"
     )
     first_responder = django_filters.NumberFilter(field_name="first_responder_id")
-    first_response_after = django_filters.IsoDateTimeFilter(
-        field_name="first_response_at", lookup_expr="gte"
-    )
-    first_response_before = django_filters.IsoDateTimeFilter(
-        field_name="first_response_at", lookup_expr="lt"
-    )
+    first_response_after = UtcIsoDateTimeFilter(field_name="first_response_at", lookup_expr="gte")
+    first_response_before = UtcIsoDateTimeFilter(field_name="first_response_at", lookup_expr="lt")
     # Survey answers: these combine into one condition on the same answer (see filter_queryset).
-    responded_after = django_filters.IsoDateTimeFilter(method="_survey_condition")
-    responded_before = django_filters.IsoDateTimeFilter(method="_survey_condition")
+    responded_after = UtcIsoDateTimeFilter(method="_survey_condition")
+    responded_before = UtcIsoDateTimeFilter(method="_survey_condition")
     survey_rep = django_filters.NumberFilter(method="_survey_condition")
     csat_max = django_filters.NumberFilter(method="_survey_condition")
     team = django_filters.NumberFilter(field_name="team_id")
     account = django_filters.CharFilter(field_name="account__external_id")
     source = django_filters.CharFilter()
     external_id = django_filters.CharFilter()
-    opened_after = django_filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="gte")
-    opened_before = django_filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="lt")
-    resolved_after = django_filters.IsoDateTimeFilter(field_name="resolved_at", lookup_expr="gte")
-    resolved_before = django_filters.IsoDateTimeFilter(field_name="resolved_at", lookup_expr="lt")
+    opened_after = UtcIsoDateTimeFilter(field_name="opened_at", lookup_expr="gte")
+    opened_before = UtcIsoDateTimeFilter(field_name="opened_at", lookup_expr="lt")
+    resolved_after = UtcIsoDateTimeFilter(field_name="resolved_at", lookup_expr="gte")
+    resolved_before = UtcIsoDateTimeFilter(field_name="resolved_at", lookup_expr="lt")
 
     class Meta:
         model = Case

@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -115,5 +116,49 @@ class KpiApi(APIView):
         )
 
 
+def _ids() -> serializers.ListField:
+    return serializers.ListField(child=serializers.IntegerField(), allow_null=True)
+
+
+def _names() -> serializers.ListField:
+    return serializers.ListField(child=serializers.CharField(), allow_null=True)
+
+
+# The envelope KpiApi.get wraps every figure in; ``data`` is the KPI's own (metrics.md).
+KPI_ENVELOPE = inline_serializer(
+    "KpiEnvelope",
+    fields={
+        "metric": serializers.CharField(),
+        "definition_version": serializers.CharField(),
+        "generated_at": serializers.DateTimeField(),
+        "period": inline_serializer(
+            "KpiPeriod",
+            fields={
+                "from": serializers.DateTimeField(),
+                "to": serializers.DateTimeField(),
+                "timezone": serializers.CharField(),
+            },
+        ),
+        "filters": inline_serializer(
+            "KpiFilters",
+            fields={
+                "team": _ids(),
+                "rep": _ids(),
+                "category": _ids(),
+                "channel": _names(),
+                "priority": _names(),
+                "segment": _names(),
+                "basis": serializers.CharField(),
+            },
+        ),
+        "data": serializers.DictField(),
+    },
+)
+
+
 def kpi_schema(summary: str, *, parameters: list[OpenApiParameter] | None = None):  # type: ignore[no-untyped-def]
-    return extend_schema(summary=summary, parameters=[*COMMON_PARAMETERS, *(parameters or [])])
+    return extend_schema(
+        summary=summary,
+        parameters=[*COMMON_PARAMETERS, *(parameters or [])],
+        responses={200: KPI_ENVELOPE},
+    )
