@@ -15,7 +15,7 @@ the batch did to its case, exactly as if the items had been upserted one by one.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -102,7 +102,6 @@ class _Plan:
     key: Key
     values: dict[str, Any]  # every UPDATED_COLUMNS value (and, for a new case, every column)
     stored: _Stored | None
-    events: list[list[Any]] = field(default_factory=list)  # without the case id yet
 
 
 class _Stored(dict[str, Any]):
