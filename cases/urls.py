@@ -1,12 +1,24 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import APIRootView, DefaultRouter
 
 from cases import alert_apis, apis, survey_apis
 from cases.outbox_apis import urlpatterns as outbox_urlpatterns
+from cases.permissions import HasCaseRole
 
 app_name = "cases"
 
-router = DefaultRouter(trailing_slash=True)
+
+class ApiRootView(APIRootView):
+    """The links under /api/v1/: like every endpoint, for users with a role only."""
+
+    permission_classes = [HasCaseRole]
+
+
+class Router(DefaultRouter):
+    APIRootView = ApiRootView
+
+
+router = Router(trailing_slash=True)
 router.register("teams", apis.TeamViewSet, basename="team")
 router.register("reps", apis.RepresentativeViewSet, basename="rep")
 router.register("accounts", apis.AccountViewSet, basename="account")
