@@ -189,6 +189,8 @@ class KpiAccountDetailApi(KpiApi):
         parameters=[
             OpenApiParameter("min_n", int, description="Minimum responses to show mean CSAT"),
         ],
+        # The list's id is derived from the same path prefix: name this one.
+        operation_id="v1_metrics_account_detail",
     )
     def get(self, request, **kwargs):  # type: ignore[no-untyped-def]
         return super().get(request, **kwargs)

@@ -156,9 +156,15 @@ KPI_ENVELOPE = inline_serializer(
 )
 
 
-def kpi_schema(summary: str, *, parameters: list[OpenApiParameter] | None = None):  # type: ignore[no-untyped-def]
+def kpi_schema(  # type: ignore[no-untyped-def]
+    summary: str,
+    *,
+    parameters: list[OpenApiParameter] | None = None,
+    operation_id: str | None = None,
+):
     return extend_schema(
         summary=summary,
+        operation_id=operation_id,
         parameters=[*COMMON_PARAMETERS, *(parameters or [])],
         responses={200: KPI_ENVELOPE},
     )

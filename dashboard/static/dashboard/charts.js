@@ -98,6 +98,12 @@
   function draw(canvas) {
     var source = document.getElementById(canvas.getAttribute("data-chart"));
     if (!source) { return; }
+    // The box's height comes from a data attribute, set here through the DOM: the
+    // Content-Security-Policy allows no inline style attributes.
+    var box = canvas.parentNode;
+    if (box && box.getAttribute("data-height")) {
+      box.style.height = box.getAttribute("data-height") + "px";
+    }
     var config = JSON.parse(source.textContent);
     if (config.heatmap) {
       delete config.heatmap;
