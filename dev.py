@@ -5,7 +5,7 @@ Both need only Python 3.11+: they create `.venv/`, install the project into it, 
 (without DATABASE_URL) start the embedded PostgreSQL in `.pgdata/`.
 
     python3 dev.py serve [--cases 50000] [--port 8000]   # migrate, seed demo data, run
-    python3 dev.py test [pytest args...]                 # lint + the whole test suite
+    python3 dev.py test [pytest args...]                 # lint, types + the whole test suite
     python3 dev.py smoke                                 # embedded DB: start, migrate, one request
     python3 dev.py bench [--cases N] [--five-million] [--reuse] [--reset]  # docs/performance.md
     python3 dev.py load [--users 20] [--seconds 60] [--workers 3]          # docs/performance.md
@@ -68,6 +68,7 @@ def test(argv: list[str]) -> None:
     env = dev_env(DJANGO_SETTINGS_MODULE="supportmetrics.settings.test")
     run(PY, "-m", "ruff", "check", ".", env=env)
     run(PY, "-m", "ruff", "format", "--check", ".", env=env)
+    run(PY, "-m", "mypy", env=env)  # [tool.mypy] in pyproject.toml; docs/hardening.md
     run(PY, "manage.py", "makemigrations", "--check", "--dry-run", env=env)
     run(PY, "-m", "pytest", "-n", "2", "--dist", "loadfile", *argv, env=env)
 
