@@ -53,7 +53,7 @@ class AlertCursorPagination(CursorPagination):
         "created_at": ("created_at", "id"),
     }
 
-    def get_ordering(self, request: Request, queryset, view) -> tuple[str, ...]:  # type: ignore[no-untyped-def, override]
+    def get_ordering(self, request: Request, queryset, view) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
         requested = request.query_params.get("ordering", "-created_at")
         if requested not in self.ordering_choices:
             choices = ", ".join(sorted(self.ordering_choices))

@@ -23,7 +23,7 @@ class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
     """
 
     def to_python(self, value: Any) -> datetime | None:
-        parsed = super().to_python(value)
+        parsed: datetime | None = super().to_python(value)
         if parsed is None:
             return None
         try:

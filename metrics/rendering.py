@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework.renderers import BaseRenderer
@@ -32,11 +33,15 @@ class KpiCsvRenderer(BaseRenderer):
         self,
         data: Any,
         accepted_media_type: str | None = None,
-        renderer_context: dict[str, Any] | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
     ) -> bytes:
         context = renderer_context or {}
         view, response = context.get("view"), context.get("response")
-        if (response is not None and response.status_code >= 400) or not hasattr(view, "csv_rows"):
+        if (
+            (response is not None and response.status_code >= 400)
+            or view is None
+            or not hasattr(view, "csv_rows")
+        ):
             rows = [flatten(data)] if isinstance(data, dict) else []
         else:
             rows = [flatten(r) for r in view.csv_rows(data)]

@@ -21,7 +21,7 @@ from rest_framework.views import exception_handler
 class ApplicationError(Exception):
     """A domain rule was broken; services raise it, the API turns it into a 4xx."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
 
     def __init__(
         self,

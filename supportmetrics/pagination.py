@@ -25,7 +25,7 @@ class CaseCursorPagination(CursorPagination):
         "opened_at": ("opened_at", "id"),
     }
 
-    def get_ordering(self, request: Request, queryset, view) -> tuple[str, ...]:  # type: ignore[no-untyped-def, override]
+    def get_ordering(self, request: Request, queryset, view) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
         requested = request.query_params.get("ordering", "-opened_at")
         if requested not in self.ordering_choices:
             choices = ", ".join(sorted(self.ordering_choices))

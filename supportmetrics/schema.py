@@ -60,10 +60,10 @@ def _source_column(field: serializers.Field) -> tuple[bool, models.Field | None]
     """(may the path to the value be null, the model column at its end) for a field of a
     ModelSerializer; (False, None) when the source is not a chain of model fields."""
     model = getattr(getattr(field.parent, "Meta", None), "model", None)
-    if model is None or field.source == "*":
+    if model is None or not field.source or field.source == "*":
         return False, None
     nullable = False
-    column: models.Field | None = None
+    column: Any = None
     for name in field.source.split("."):
         if model is None:
             return nullable, None
@@ -91,7 +91,9 @@ class AutoSchema(SpectacularAutoSchema):
                 and not column.is_relation
             ):
                 field.allow_blank = True
-        return super()._map_serializer_field(field, direction, bypass_extensions)
+        return super()._map_serializer_field(  # type: ignore[no-untyped-call]
+            field, direction, bypass_extensions
+        )
 
     def _error_codes(self, operation: dict[str, Any], *, domain: bool) -> list[str]:
         """The errors this operation can answer. ``domain``: also those the view itself
@@ -123,7 +125,9 @@ class AutoSchema(SpectacularAutoSchema):
         for code in self._error_codes(operation, domain=not declared):
             if code in responses:
                 continue
-            response = self._get_response_for_code(ErrorSerializer, code)
+            response = self._get_response_for_code(  # type: ignore[no-untyped-call]
+                ErrorSerializer, code
+            )
             response["description"] = ERROR_DESCRIPTIONS[code]
             responses[code] = response
         return operation

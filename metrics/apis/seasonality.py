@@ -160,7 +160,9 @@ def _labels(group: Group) -> dict[str, Any]:
 def _link(
     f: KpiFilter, group: Group, start: datetime | None = None, end: datetime | None = None
 ) -> str:
-    extra = {"category_id": group.category_id} if group.category_id is not None else {}
+    extra: dict[str, Any] = (
+        {"category_id": group.category_id} if group.category_id is not None else {}
+    )
     return cases_link(f, start=start, end=end, **extra)
 
 

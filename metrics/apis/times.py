@@ -68,7 +68,8 @@ def group_link(
     if key is None:
         return None
     param = rep_param if group_by == "rep" else LINK_PARAMS[group_by]
-    return cases_link(f, period_field=period_field, **{param: key}, **extra)
+    params: dict[str, Any] = {param: key, **extra}
+    return cases_link(f, period_field=period_field, **params)
 
 
 def group_key(group_by: str, key: object, label: str | None) -> dict[str, object]:

@@ -1,7 +1,8 @@
 """Production settings: base plus the tightening that `check --deploy` asks for."""
 
+from supportmetrics.env import env
+
 from .base import *  # noqa: F403
-from .base import env
 
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
