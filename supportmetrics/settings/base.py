@@ -41,6 +41,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "supportmetrics.middleware.RequestBodyLimitMiddleware",
+    "supportmetrics.middleware.NulQueryStringMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -117,9 +118,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # Multipart only where an upload is expected (the import view sets its own parsers), so
     # a JSON endpoint never falls under the larger upload size limit.
+    # Both refuse the NUL character, which PostgreSQL text cannot hold (a 500 before).
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
+        "supportmetrics.parsers.NulFreeJSONParser",
+        "supportmetrics.parsers.NulFreeFormParser",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "supportmetrics.pagination.DefaultPagination",

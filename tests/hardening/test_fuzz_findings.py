@@ -37,3 +37,44 @@ def test_a_date_bound_before_year_one_in_utc_is_a_400(url, parameter, org, clien
         "code": "validation_error",
         "extra": {"fields": {parameter: ["Timestamp is out of range."]}},
     }
+
+
+NUL_MESSAGE = "Text may not contain the NUL character (U+0000)."
+
+
+@pytest.mark.parametrize(
+    "data, content_type",
+    [
+        ('{"external_id": "X", "account": "\\u0000l"}', "application/json"),
+        ("external_id=X&account=%00l", "application/x-www-form-urlencoded"),
+    ],
+)
+def test_a_nul_character_in_a_body_is_a_400_naming_the_field(data, content_type, org, client_for):
+    """PostgreSQL text cannot hold NUL: an account lookup with one was a 500."""
+    response = client_for(org.admin).post("/api/v1/cases/", data, content_type=content_type)
+    assert response.status_code == 400, response.content
+    assert response.json() == {
+        "message": f"account: {NUL_MESSAGE}",
+        "code": "validation_error",
+        "extra": {"fields": {"account": [NUL_MESSAGE]}},
+    }
+
+
+def test_a_nul_character_nested_in_a_bulk_item_names_its_path(org, client_for):
+    response = client_for(org.admin).post(
+        "/api/v1/cases/bulk/", [{"external_id": "X", "subject": "a\x00b"}], format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["extra"] == {"fields": {"0.subject": [NUL_MESSAGE]}}
+
+
+@pytest.mark.parametrize("url", ["/api/v1/cases/?account=%00x", "/dashboard/overview/?tz=%00"])
+def test_a_nul_character_in_the_query_string_is_a_400(url, org, client_for):
+    response = client_for(org.admin).get(url)
+    name = url.split("?")[1].split("=")[0]
+    assert response.status_code == 400, response.content
+    assert response.json() == {
+        "message": f"{name}: {NUL_MESSAGE}",
+        "code": "validation_error",
+        "extra": {"fields": {name: [NUL_MESSAGE]}},
+    }
