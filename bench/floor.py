@@ -20,12 +20,14 @@ import functools
 import re
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 from django.db import connection
+from django.db.backends.signals import connection_created
 from django.test.utils import CaptureQueriesContext
 
 from bench.transport import Reply
@@ -44,6 +46,7 @@ AUTH_TABLES = frozenset(
     }
 )
 CONTROL = re.compile(r"^\s*(SAVEPOINT|RELEASE\s+SAVEPOINT|ROLLBACK|BEGIN|COMMIT)\b", re.I)
+TIMEOUT_UID = "bench-statement-timeout"
 TABLE = re.compile(r'\b(?:FROM|JOIN|UPDATE|INTO)\s+"?([A-Za-z_][A-Za-z0-9_]*)"?', re.I)
 
 
@@ -110,14 +113,34 @@ def capture(request: Callable[[], Reply]) -> tuple[Reply, list[Statement]]:
     return reply, statements
 
 
-def raw_connection() -> psycopg.Connection:
+def raw_connection(statement_timeout_ms: int = 0) -> psycopg.Connection:
     """A psycopg connection configured as Django configures its own, used without Django."""
     connection.ensure_connection()
     raw = connection.get_new_connection(connection.get_connection_params())
     raw.autocommit = True
     with raw.cursor() as cursor:
         cursor.execute(connection.ops.set_time_zone_sql(), [connection.timezone_name])
+        cursor.execute(f"SET statement_timeout = {int(statement_timeout_ms)}")
     return raw
+
+
+@contextmanager
+def statement_timeout(ms: int) -> Iterator[None]:
+    """Cap every statement of Django's connection (this one and any it reconnects to)."""
+
+    def apply(sender: Any, connection: Any, **kwargs: Any) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {int(ms)}")
+
+    connection_created.connect(apply, dispatch_uid=TIMEOUT_UID)
+    if connection.connection is not None:
+        apply(None, connection)
+    try:
+        yield
+    finally:
+        connection_created.disconnect(dispatch_uid=TIMEOUT_UID)
+        # A new session rather than a RESET, which a short timeout could cancel too.
+        connection.close()
 
 
 def _head(sql: str, length: int = 220) -> str:

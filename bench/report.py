@@ -33,16 +33,18 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 
 
 def _mark(row: dict[str, Any]) -> str:
-    if row.get("status") != 200:
-        return f"HTTP {row.get('status')}"
-    notes = []
+    if row.get("timed_out"):
+        return "timed out"
+    if row.get("status") != 200 or "median_ms" not in row:
+        return f"failed (HTTP {row.get('status')})"
+    notes = [] if not row.get("error") else ["no floor: " + row["error"][:60]]
     if row["median_ms"] > TARGET_MS:
         notes.append(">100ms")
     if row.get("ratio") is not None and row["ratio"] > TARGET_RATIO:
         notes.append(">2x")
     if row.get("runs", 0) < row.get("runs_asked", 0):
         notes.append(f"{row['runs']} run{'s' if row['runs'] != 1 else ''}")
-    if row.get("rows_match") not in ("same", "nothing to compare"):
+    if row.get("rows_match") not in ("same", "nothing to compare", None):
         notes.append(f"rows: {row.get('rows_match')}")
     return ", ".join(notes)
 

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -56,6 +57,9 @@ class Options:
     # An endpoint whose first request is slow gets fewer timed runs (and floor runs), so
     # that its runs take about this long in all; each reduction is recorded.
     slow_budget_ms: float = 30_000.0
+    # Any statement of a timed request (through gunicorn, in-process, or the floor) is
+    # cancelled after this long; the figure is recorded as timed out and the run goes on.
+    statement_timeout_s: float = 180.0
     output: Path | None = RESULTS
     notes: list[str] = field(default_factory=list)
 
@@ -80,7 +84,8 @@ class Measurer:
         self.options = options
         self.transport = transport
         self.in_process = InProcessTransport()
-        self.raw = floors.raw_connection()
+        self.timeout_ms = int(options.statement_timeout_s * 1000)
+        self.raw = floors.raw_connection(self.timeout_ms)
         self.log = log
 
     def close(self) -> None:
@@ -104,12 +109,30 @@ class Measurer:
             },
             "scope": scope,
         }
+        try:
+            self._measure(row, path, auth)
+        except Exception as error:  # one figure's failure is recorded; the run goes on
+            row.setdefault("status", None)
+            row["error"] = f"{type(error).__name__}: {error}"[:500]
+            if isinstance(error.__cause__ or error, psycopg.errors.QueryCanceled):
+                row["timed_out"] = True
+        if row.get("error"):
+            self.log(f"{endpoint.label:28} {window.label:3} {scope:4} failed: {row['error'][:200]}")
+        return row
+
+    def _measure(self, row: dict[str, Any], path: str, auth: Auth) -> None:
         first = self.transport.request("GET", path, auth)
         row.update(status=first.status, bytes=len(first.body), first_ms=round(first.ms, 1))
         if first.status != 200:
-            row["error"] = first.body[:500].decode(errors="replace")
-            self.log(f"{endpoint.label} {window.label} {scope}: HTTP {first.status}")
-            return row
+            if first.ms >= 0.95 * self.timeout_ms:
+                row["timed_out"] = True
+                row["error"] = (
+                    f"timed out: a statement ran into the {self.options.statement_timeout_s:g}"
+                    " s statement_timeout"
+                )
+            else:
+                row["error"] = first.body[:500].decode(errors="replace")
+            return
         # Slower than the whole budget: the first request is the one timed run, and the
         # floor comes from the capture (one more execution instead of two).
         single = first.ms > self.options.slow_budget_ms
@@ -121,14 +144,23 @@ class Measurer:
             reply = self.transport.request("GET", path, auth)
             if reply.status != 200:
                 row.update(status=reply.status, error=reply.body[:500].decode(errors="replace"))
-                return row
+                return
             timings.append(reply.ms)
+        median = statistics.median(timings)
+        row.update(
+            runs=len(timings),
+            runs_asked=self.options.runs,
+            runs_ms=[round(t, 1) for t in timings],
+            median_ms=round(median, 1),
+            min_ms=round(min(timings), 1),
+            max_ms=round(max(timings), 1),
+        )
         if first.ms < 1000:  # this process's caches warm, as gunicorn's workers are
             self.in_process.request("GET", path, auth)
         reply, statements = floors.capture(lambda: self.in_process.request("GET", path, auth))
         if reply.status != 200:
-            row.update(status=reply.status, error=f"in-process request: HTTP {reply.status}")
-            return row
+            row["error"] = f"in-process request for the floor: HTTP {reply.status}"
+            return
         if single:
             floor = floors.floor_from_capture(statements)
         else:
@@ -136,15 +168,8 @@ class Measurer:
             floor = floors.time_floor(
                 self.raw, statements, runs=runs, warmup=0 if reduced else self.options.warmup
             )
-        median = statistics.median(timings)
         row.update(
-            runs=len(timings),
-            runs_asked=self.options.runs,
             floor_method="capture" if single else "re-run",
-            runs_ms=[round(t, 1) for t in timings],
-            median_ms=round(median, 1),
-            min_ms=round(min(timings), 1),
-            max_ms=round(max(timings), 1),
             floor_ms=round(floor.ms, 1),
             floor_runs_ms=[round(t, 1) for t in floor.runs_ms],
             ratio=round(median / floor.ms, 2) if floor.ms > 0 else None,
@@ -156,11 +181,11 @@ class Measurer:
             floor_detail=sorted(floor.statements, key=lambda s: -(s["ms"] or 0)),
         )
         self.log(
-            f"{endpoint.label:28} {window.label:3} {scope:4} {median:9.1f} ms  floor "
-            f"{floor.ms:9.1f} ms  ×{row['ratio'] or 0:5.2f}  {row['floor_statements']}/"
-            f"{row['statements']} stmts  {len(timings)} runs  rows {floor.rows_match}"
+            f"{row['endpoint']:28} {row['window']['label']:3} {row['scope']:4} "
+            f"{median:9.1f} ms  floor {floor.ms:9.1f} ms  ×{row['ratio'] or 0:5.2f}  "
+            f"{row['floor_statements']}/{row['statements']} stmts  {len(timings)} runs  "
+            f"rows {floor.rows_match}"
         )
-        return row
 
 
 def _ingest(
@@ -269,7 +294,11 @@ def run(options: Options, log: Callable[[str], None] = print) -> dict[str, Any]:
                 f"accepts at most {window.days} (metrics.params.MAX_PERIOD_DAYS), so it "
                 f"covers {window.first_day} to {window.last_day}."
             )
-    server = Gunicorn(workers=options.workers) if options.server else None
+    server = (
+        Gunicorn(workers=options.workers, statement_timeout_s=options.statement_timeout_s)
+        if options.server
+        else None
+    )
     rows: list[dict[str, Any]] = []
     ingest: dict[str, Any] = {}
     collect_static()
@@ -281,18 +310,25 @@ def run(options: Options, log: Callable[[str], None] = print) -> dict[str, Any]:
                 log(f"gunicorn: {options.workers} sync workers on 127.0.0.1:{server.port}")
 
                 def make_transport() -> Transport:
-                    return HttpTransport(server.port)  # type: ignore[union-attr]
+                    # The server ends a slow request at its statement_timeout; the socket
+                    # waits a little longer than that.
+                    return HttpTransport(
+                        server.port,  # type: ignore[union-attr]
+                        timeout=options.statement_timeout_s + 90,
+                    )
 
             else:
                 make_transport = InProcessTransport
             transport = make_transport()
             measurer = Measurer(options, transport, log)
             try:
-                for endpoint in chosen:
-                    for window in windows:
-                        for scope in scopes:
-                            auth = auth_for[(scope.label, endpoint.page)]
-                            rows.append(measurer.measure(endpoint, window, auth, scope.label))
+                with floors.statement_timeout(measurer.timeout_ms):
+                    for endpoint in chosen:
+                        for window in windows:
+                            for scope in scopes:
+                                auth = auth_for[(scope.label, endpoint.page)]
+                                row = measurer.measure(endpoint, window, auth, scope.label)
+                                rows.append(row)
             finally:
                 measurer.close()
                 transport.close()
@@ -323,6 +359,7 @@ def run(options: Options, log: Callable[[str], None] = print) -> dict[str, Any]:
             "runs": options.runs,
             "warmup": options.warmup,
             "slow_budget_ms": options.slow_budget_ms,
+            "statement_timeout_s": options.statement_timeout_s,
             "transport": (
                 f"HTTP/1.1 to gunicorn ({options.workers} sync workers, bench.settings = "
                 "production settings), one client connection"

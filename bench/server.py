@@ -47,7 +47,7 @@ def database_url() -> str:
     return f"postgres://{credentials}{host}{port}/{quote(db['NAME'], safe='')}"
 
 
-def server_env() -> dict[str, str]:
+def server_env(statement_timeout_ms: int = 0) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE=SETTINGS_MODULE,
@@ -57,6 +57,7 @@ def server_env() -> dict[str, str]:
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         DATABASE_URL=database_url(),
         DJANGO_LOG_LEVEL="WARNING",
+        BENCH_STATEMENT_TIMEOUT_MS=str(statement_timeout_ms),
     )
     return env
 
@@ -137,9 +138,11 @@ class MemorySampler:
 class Gunicorn:
     """Started on ``start()``, stopped (and waited for) on ``stop()``."""
 
-    def __init__(self, *, workers: int, timeout: int = 300) -> None:
+    def __init__(self, *, workers: int, statement_timeout_s: float) -> None:
         self.workers = workers
-        self.timeout = timeout
+        self.statement_timeout_ms = int(statement_timeout_s * 1000)
+        # The worker outlives its slowest statement, which ends the request with an error.
+        self.timeout = int(statement_timeout_s) + 60
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.sampler: MemorySampler | None = None
@@ -167,7 +170,11 @@ class Gunicorn:
         TMP.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(
-            self.command(), cwd=ROOT, env=server_env(), stdout=log, stderr=subprocess.STDOUT
+            self.command(),
+            cwd=ROOT,
+            env=server_env(self.statement_timeout_ms),
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         log.close()
         self.sampler = MemorySampler(self.process.pid)

@@ -1,11 +1,20 @@
-"""Settings of the benchmark's gunicorn: production's, with static files under bench/tmp/.
+"""Settings of the benchmark's gunicorn: production's, with two differences.
 
-The manifest storage needs ``collectstatic`` before the dashboard renders; the benchmark
-collects into the git-ignored ``bench/tmp/static`` instead of the project's STATIC_ROOT, so
-a run leaves no files where a deployment would look for them. Nothing else differs.
+- The manifest storage needs ``collectstatic`` before the dashboard renders; the benchmark
+  collects into the git-ignored ``bench/tmp/static`` instead of the project's STATIC_ROOT,
+  so a run leaves no files where a deployment would look for them.
+- ``BENCH_STATEMENT_TIMEOUT_MS`` (set by the benchmark) caps every statement, so a figure
+  that takes minutes ends as a recorded time-out instead of running on and loading the
+  database under the next measurements.
 """
 
-from supportmetrics.env import BASE_DIR
+from supportmetrics.env import BASE_DIR, env
 from supportmetrics.settings.production import *  # noqa: F403
+from supportmetrics.settings.production import DATABASES
 
 STATIC_ROOT = BASE_DIR / "bench" / "tmp" / "static"
+
+_timeout = env.int("BENCH_STATEMENT_TIMEOUT_MS", default=0)
+if _timeout:
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c statement_timeout={_timeout}".strip()

@@ -127,6 +127,29 @@ def test_benchmark_end_to_end_through_gunicorn(tmp_path):
         ("fcr/", "team", "same"),
     ]
 
+    # A figure whose statements outlast the statement timeout is recorded as such.
+    slow = run(
+        Options(
+            cases=CASES,
+            now=NOW,
+            reuse=True,
+            runs=1,
+            server=False,
+            windows=("90d",),
+            only=("seasonality",),
+            ingest=False,
+            statement_timeout_s=0.001,
+            output=None,
+        ),
+        log=lambda message: None,
+    )
+    assert [(r["scope"], r.get("timed_out")) for r in slow["endpoints"]] == [
+        ("all", True),
+        ("team", True),
+    ]
+    assert all("statement timeout" in r["error"] for r in slow["endpoints"])
+    assert "timed out" in report.text_table(slow)
+
 
 @pytest.mark.django_db
 def test_refuses_a_database_with_data_it_did_not_seed():

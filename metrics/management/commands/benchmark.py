@@ -92,6 +92,13 @@ class Command(BaseCommand):
             help="fewer runs for figures whose first request is slow, to about this (30000)",
         )
         parser.add_argument(
+            "--statement-timeout-s",
+            type=float,
+            default=180.0,
+            help="cancel a timed request's statements after this long; recorded as a "
+            "time-out (180)",
+        )
+        parser.add_argument(
             "--output",
             type=Path,
             default=None,
@@ -128,6 +135,7 @@ class Command(BaseCommand):
             bulk_clients=options["bulk_clients"],
             csv_rows=options["csv_rows"],
             slow_budget_ms=options["slow_budget_ms"],
+            statement_timeout_s=options["statement_timeout_s"],
             output=options["output"] or RESULTS,
         )
 
