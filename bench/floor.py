@@ -116,7 +116,7 @@ def capture(request: Callable[[], Reply]) -> tuple[Reply, list[Statement]]:
 def raw_connection(statement_timeout_ms: int = 0) -> psycopg.Connection:
     """A psycopg connection configured as Django configures its own, used without Django."""
     connection.ensure_connection()
-    raw = connection.get_new_connection(connection.get_connection_params())
+    raw: psycopg.Connection = connection.get_new_connection(connection.get_connection_params())
     raw.autocommit = True
     with raw.cursor() as cursor:
         cursor.execute(connection.ops.set_time_zone_sql(), [connection.timezone_name])

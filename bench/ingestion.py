@@ -228,7 +228,7 @@ def csv_import(items: list[dict[str, Any]], *, source: str) -> dict[str, Any]:
     }
 
 
-def _dump(cursor: psycopg.Cursor, statement: sql.Composable) -> bytes:
+def _dump(cursor: psycopg.Cursor, statement: sql.Composed) -> bytes:
     buffer = bytearray()
     with cursor.copy(statement) as copy:
         for chunk in copy:

@@ -72,11 +72,11 @@ def _version(package: str) -> str | None:
 def versions() -> dict[str, Any]:
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
-        server = cursor.fetchone()[0]  # type: ignore[index]
+        server = cursor.fetchone()[0]
         cursor.execute("SHOW shared_buffers")
-        shared_buffers = cursor.fetchone()[0]  # type: ignore[index]
+        shared_buffers = cursor.fetchone()[0]
         cursor.execute("SHOW work_mem")
-        work_mem = cursor.fetchone()[0]  # type: ignore[index]
+        work_mem = cursor.fetchone()[0]
     # Tracked files changed since the commit (the working tree may be shared).
     dirty = _git("status", "--porcelain", "--untracked-files=no")
     return {

@@ -313,7 +313,7 @@ def run(options: Options, log: Callable[[str], None] = print) -> dict[str, Any]:
                     # The server ends a slow request at its statement_timeout; the socket
                     # waits a little longer than that.
                     return HttpTransport(
-                        server.port,  # type: ignore[union-attr]
+                        server.port,
                         timeout=options.statement_timeout_s + 90,
                     )
 

@@ -103,7 +103,7 @@ class InProcessTransport:
             response = self.client.generic(
                 method, path, body or b"", "application/json", headers=headers, secure=True
             )
-        content = b"".join(response) if response.streaming else response.content  # type: ignore[attr-defined]
+        content = b"".join(response) if response.streaming else response.content
         ms = (time.perf_counter() - started) * 1000
         return Reply(response.status_code, content, ms)
 
