@@ -53,7 +53,7 @@ def test_new_cases_get_their_rows_durations_and_history(org):
     assert resolved.pk != new.pk
     assert list(
         CaseEvent.objects.filter(case=resolved)
-        .order_by("occurred_at")
+        .order_by("occurred_at", "id")
         .values_list("event_type", flat=True)
     ) == ["created", "assigned", "agent_response", "resolved"]
 
