@@ -527,11 +527,11 @@ def copy_reference(source: str) -> dict[str, Any]:
             f"COPY (SELECT {select_event} FROM cases_caseevent e JOIN bench_ids m "
             "ON m.old_id = e.case_id) TO STDOUT (FORMAT BINARY)",
         ):
-            buf = bytearray()
+            chunks = bytearray()
             with raw.copy(sql) as copy:
                 for chunk in copy:
-                    buf += chunk
-            buffers.append(bytes(buf))
+                    chunks += chunk
+            buffers.append(bytes(chunks))
         cursor.execute("SELECT count(*) FROM bench_ids")
         n = cursor.fetchone()[0]
         cursor.execute(

@@ -21,7 +21,7 @@ validators not listed here is not taken this route at all.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -125,7 +125,7 @@ class _Decline(Exception):
 
 
 def _validators(field: serializers.Field) -> Callable[[Any], None]:
-    validators = list(field.validators)
+    validators = cast(list[Callable[[Any], Any]], list(field.validators))
     if any(getattr(v, "requires_context", False) for v in validators):
         raise TypeError("validators that need the field")
 
@@ -144,7 +144,8 @@ def _reader(field: serializers.Field) -> Callable[[Any], Any]:
     run_validators = _validators(field)
     kind = type(field)
     if kind in (serializers.CharField, serializers.SlugField, serializers.EmailField):
-        trim, allow_blank = field.trim_whitespace, field.allow_blank
+        text_field = cast(serializers.CharField, field)
+        trim, allow_blank = text_field.trim_whitespace, text_field.allow_blank
 
         def read_text(value: Any) -> Any:
             if type(value) is not str:
@@ -160,7 +161,7 @@ def _reader(field: serializers.Field) -> Callable[[Any], Any]:
 
         return read_text
     if kind is serializers.ChoiceField:
-        choices = field.choice_strings_to_values
+        choices = cast(serializers.ChoiceField, field).choice_strings_to_values
 
         def read_choice(value: Any) -> Any:
             if type(value) is not str or value == "" or value not in choices:
@@ -210,9 +211,10 @@ class FastValidator:
             raise TypeError("serializer-level validation")
         self.fields: list[tuple[str, Callable[[Any], Any], Any, bool, bool]] = []
         for field in serializer._writable_fields:
-            name = field.field_name
+            name = str(field.field_name)
             if getattr(serializer, f"validate_{name}", None) is not None or field.source != name:
                 raise TypeError(f"field {name} needs DRF")
+            default: Any
             if field.required:
                 default = _MISSING
             elif field.default is empty:

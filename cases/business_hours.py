@@ -186,7 +186,7 @@ class BusinessCalendar:
 
 
 @lru_cache(maxsize=64)
-def _cached(key: tuple) -> BusinessCalendar:  # type: ignore[type-arg]
+def _cached(key: tuple) -> BusinessCalendar:
     tz, weekly_items, country, subdivision, closed = key
     weekly = {day: [list(i) for i in intervals] for day, intervals in weekly_items}
     return BusinessCalendar(

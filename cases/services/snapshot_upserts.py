@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import psycopg
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from cases.models import Case, CaseEvent
@@ -44,8 +44,9 @@ EVENT_TABLE = CaseEvent._meta.db_table
 _CASE_FIELDS = {f.attname: f for f in Case._meta.concrete_fields}
 # (snapshot field, column, is a relation)
 _SNAPSHOT_COLUMNS = tuple(
-    (name, Case._meta.get_field(name).attname, Case._meta.get_field(name).is_relation)
+    (name, field.attname, field.is_relation)
     for name in SNAPSHOT_FIELDS
+    for field in [cast(models.Field, Case._meta.get_field(name))]
 )
 _DURATION_COLUMNS = tuple(name for pair in DURATION_FIELDS.values() for name in pair)
 # What a snapshot decides on a stored case; every other column keeps its stored value.
@@ -453,4 +454,5 @@ def case_snapshot_upsert(
         raise ApplicationError(
             f"{field_name}: {reasons[0]}", code="validation_error", extra={"fields": outcome.errors}
         )
+    assert outcome.case_id is not None
     return Case.objects.get(pk=outcome.case_id), str(outcome.result)
