@@ -19,7 +19,12 @@ the run started with is the one it measured against.
 - **copy**: the reference: the rows the CSV import stored, copied back in with bare binary
   ``COPY`` under new keys (cases, then their events), FK checks immediate, rolled back.
 
-Results go to ``bench/results/ingest-latest.json`` and a table on stdout.
+Results (rates, CPU seconds of the server or import process and of this database's
+PostgreSQL backends, load average, case count) go to ``bench/results/ingest-latest.json``
+and a line per measurement on stdout. The bulk part runs with Celery's broker when Redis
+answers on loopback (a queue of its own, deleted afterwards), as in production; each
+gunicorn worker is warmed with real batches first. docs/performance.md#ingest explains the
+figures.
 """
 
 from __future__ import annotations
