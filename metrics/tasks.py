@@ -1,7 +1,8 @@
 """Scheduled metrics jobs (the beat schedule is in supportmetrics/celery.py).
 
-Both are idempotent: the refresh replaces the whole snapshot, the digest dedupes per manager
-and week. So they run with acks_late, and a duplicate run is harmless.
+All are idempotent: the refresh replaces the whole snapshot, the digest dedupes per manager
+and week, the rollup rebuild recomputes every row. So they run with acks_late, and a
+duplicate run is harmless.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from metrics import services
+from metrics import rollups, services
 
 
 @shared_task(name="metrics.tasks.account_risk_snapshot_refresh", acks_late=True)
@@ -22,3 +23,10 @@ def account_risk_snapshot_refresh() -> int:
 def coaching_digest_enqueue() -> int:
     """Monday morning: queue the week's coaching digest for every active manager."""
     return services.coaching_digest_enqueue(now=timezone.now())
+
+
+@shared_task(name="metrics.tasks.rollups_rebuild", acks_late=True)
+def rollups_rebuild() -> dict[str, int]:
+    """Nightly: recompute the rollup tables from the cases (the triggers keep them current
+    during the day; this repairs anything written with the triggers disabled)."""
+    return rollups.rollups_rebuild()

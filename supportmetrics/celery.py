@@ -31,6 +31,11 @@ app.conf.beat_schedule = {
         "task": "metrics.tasks.account_risk_snapshot_refresh",
         "schedule": crontab(hour=2, minute=30),
     },
+    # The rollup tables recomputed from the cases (the triggers keep them current all day).
+    "rollups-rebuild": {
+        "task": "metrics.tasks.rollups_rebuild",
+        "schedule": crontab(hour=3, minute=15),
+    },
     # The weekly coaching digest to every active manager, Monday morning.
     "coaching-digest": {
         "task": "metrics.tasks.coaching_digest_enqueue",

@@ -1,0 +1,338 @@
+"""The SQL that keeps the rollups current: statement-level triggers on the case tables, one
+function that applies facts to the rollup tables, and one that rebuilds them.
+
+A *fact* (type ``metrics_rollup_fact``) is one thing that happened, with a sign:
+(measure, at, d = +1 or −1, team_id, category_id, rep_id) — see metrics.rollups.spec.
+``metrics_rollups_apply(facts)`` sums the facts per key of each rollup table and adds the
+sums with ``INSERT … ON CONFLICT DO UPDATE`` (rows in key order, so concurrent writers lock
+them in the same order; all-zero sums are skipped, so a status change writes nothing).
+
+Triggers (``FOR EACH STATEMENT`` with transition tables, one per event: a bulk statement
+costs one aggregation, not one call per row):
+
+- ``cases_case`` INSERT: +1 ``opened`` per new case.
+- ``cases_case`` UPDATE: ``opened`` of the new rows minus the old rows (zero unless
+  ``opened_at``, team, category or assignee changed); and the resolved/reopened events of
+  each case whose team or assignee changed move from the old values to the new ones.
+- ``cases_case`` DELETE: −1 ``opened``, and the case's events still in the table.
+- ``cases_caseevent`` INSERT/UPDATE/DELETE: ± the resolved/reopened events, under their
+  case's current dimensions (events of a case deleted earlier in the transaction were
+  counted out with it).
+- TRUNCATE of ``cases_case`` empties the rollups; of ``cases_caseevent``, zeroes the event
+  measures.
+
+An event is counted when it is inserted, under its case as it is then, so its case must
+exist by then: every writer inserts cases before their events (the foreign key requires
+it at commit). ``metrics_rollups_rebuild()`` recomputes everything, a month at a time.
+
+The migration that installs this holds a copy of the SQL as it was then (a migration must
+not change when this module does); a test checks that the database's functions are
+exactly what this module generates, so a change here needs a new migration.
+"""
+
+from __future__ import annotations
+
+from metrics.rollups.spec import SLOTS, TABLES, RollupTable
+
+CASE_TABLE = "cases_case"
+EVENT_TABLE = "cases_caseevent"
+FACT_TYPE = "metrics_rollup_fact"
+APPLY = "metrics_rollups_apply"
+REBUILD = "metrics_rollups_rebuild"
+ZERO = "'{" + ",".join(["0"] * SLOTS) + "}'::integer[]"
+TRIGGER_EVENTS = ("insert", "update", "delete")
+# Case columns whose change moves a case's events between rollup rows.
+MOVING_COLUMNS = ("team_id", "assignee_id")
+
+
+# --- facts ----------------------------------------------------------------------------
+
+
+def case_facts(relation: str, sign: int, where: str = "") -> str:
+    """One ``opened`` fact per case row of ``relation``."""
+    return (
+        f"SELECT 'opened'::text, c.opened_at, {sign}, c.team_id, c.category_id, "
+        f"c.assignee_id FROM {relation} c{where}"
+    )
+
+
+def event_facts(events: str, sign: int) -> str:
+    """Facts of ``events``, rows (event_type, occurred_at, actor_id, team_id, category_id,
+    assignee_id) of resolved/reopened events with their case's dimensions. A resolution is
+    also a ``resolved_by_rep`` fact of its actor."""
+    return (
+        f"SELECT v.measure, x.occurred_at, {sign}, x.team_id, x.category_id, v.rep_id "
+        f"FROM ({events}) x CROSS JOIN LATERAL (VALUES (x.event_type::text, x.assignee_id), "
+        "('resolved_by_rep', x.actor_id)) AS v(measure, rep_id) "
+        "WHERE v.measure <> 'resolved_by_rep' OR x.event_type = 'resolved'"
+    )
+
+
+def events_with_current_case(relation: str) -> str:
+    """Resolved/reopened events of ``relation`` with their case's current dimensions: a
+    primary-key lookup per event (OFFSET 0 keeps the planner from hashing every case)."""
+    return (
+        "SELECT e.event_type, e.occurred_at, e.actor_id, c.team_id, c.category_id, "
+        f"c.assignee_id FROM {relation} e CROSS JOIN LATERAL (SELECT c.team_id, "
+        f"c.category_id, c.assignee_id FROM {CASE_TABLE} c WHERE c.id = e.case_id OFFSET 0) c "
+        "WHERE e.event_type IN ('resolved', 'reopened')"
+    )
+
+
+def stored_events_of(cases: str, prefix: str = "") -> str:
+    """Resolved/reopened events in the event table of the case rows ``cases`` (an ``id``
+    and ``{prefix}team_id``, ``{prefix}category_id``, ``{prefix}assignee_id``), with those
+    dimensions: an index probe per case."""
+    return (
+        f"SELECT e.event_type, e.occurred_at, e.actor_id, m.{prefix}team_id AS team_id, "
+        f"m.{prefix}category_id AS category_id, m.{prefix}assignee_id AS assignee_id "
+        f"FROM ({cases}) m "
+        "CROSS JOIN LATERAL (SELECT e.event_type, e.occurred_at, e.actor_id "
+        f"FROM {EVENT_TABLE} e WHERE e.case_id = m.id "
+        "AND e.event_type IN ('resolved', 'reopened') OFFSET 0) e"
+    )
+
+
+MOVED_CASES = (
+    "SELECT o.id, o.team_id AS old_team_id, o.category_id AS old_category_id, "
+    "o.assignee_id AS old_assignee_id, n.team_id AS new_team_id, "
+    "n.category_id AS new_category_id, n.assignee_id AS new_assignee_id "
+    "FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE "
+    + " OR ".join(f"o.{c} IS DISTINCT FROM n.{c}" for c in MOVING_COLUMNS)
+)
+
+
+def trigger_facts(source: str, event: str) -> list[str]:
+    """The fact queries of the trigger on ``source`` (``case``/``event``) for ``event``."""
+    if source == "case":
+        return {
+            "insert": [case_facts("new_rows", +1)],
+            "update": [
+                case_facts("new_rows", +1),
+                case_facts("old_rows", -1),
+                event_facts(stored_events_of(MOVED_CASES, "old_"), -1),
+                event_facts(stored_events_of(MOVED_CASES, "new_"), +1),
+            ],
+            "delete": [
+                case_facts("old_rows", -1),
+                event_facts(stored_events_of("SELECT * FROM old_rows"), -1),
+            ],
+        }[event]
+    return {
+        "insert": [event_facts(events_with_current_case("new_rows"), +1)],
+        "update": [
+            event_facts(events_with_current_case("new_rows"), +1),
+            event_facts(events_with_current_case("old_rows"), -1),
+        ],
+        "delete": [event_facts(events_with_current_case("old_rows"), -1)],
+    }[event]
+
+
+# --- applying facts -----------------------------------------------------------------------
+
+
+def cumulative(measure: str) -> str:
+    """The 25 cumulative hourly sums of ``measure`` over the facts ``f`` of one key."""
+    slots = ", ".join(
+        f"sum(f.d) FILTER (WHERE f.measure = '{measure}' AND f.hr < {k})" for k in range(1, SLOTS)
+    )
+    return f"array_replace(ARRAY[0, {slots}], NULL, 0)::integer[]"
+
+
+def upsert_sql(table: RollupTable) -> str:
+    """Add the sums of the facts ``facts`` (the function's argument) to ``table``."""
+    key = ", ".join(table.key)
+    columns = ", ".join((*table.key, *table.measures))
+    dims = ", ".join(f"f.{d}" for d in table.dims)
+    measures = ", ".join(f"'{m}'" for m in table.measures)
+    required = "".join(f" AND u.{d} IS NOT NULL" for d in table.required)
+    arrays = ",\n               ".join(f"{cumulative(m)} AS {m}" for m in table.measures)
+    nonzero = " OR ".join(f"a.{m} <> {ZERO}" for m in table.measures)
+    updates = ",\n        ".join(
+        f"{m} = ARRAY[{', '.join(f't.{m}[{i}] + excluded.{m}[{i}]' for i in range(1, SLOTS + 1))}]"
+        for m in table.measures
+    )
+    return f"""    INSERT INTO {table.name} AS t ({columns})
+    SELECT {columns} FROM (
+        SELECT {dims}, f.day,
+               {arrays}
+          FROM (SELECT u.*, (u.at AT TIME ZONE 'UTC')::date AS day,
+                       extract(hour FROM u.at AT TIME ZONE 'UTC')::int AS hr
+                  FROM unnest(facts) u
+                 WHERE u.measure IN ({measures}){required}) f
+         GROUP BY {dims}, f.day
+    ) a
+     WHERE {nonzero}
+     ORDER BY {", ".join(f"a.{k}" for k in table.key)}
+    ON CONFLICT ({key}) DO UPDATE SET
+        {updates}"""
+
+
+def type_sql() -> str:
+    return (
+        f"CREATE TYPE {FACT_TYPE} AS (measure text, at timestamptz, d integer, "
+        "team_id bigint, category_id bigint, rep_id bigint)"
+    )
+
+
+def apply_function_sql() -> str:
+    """``metrics_rollups_apply(facts)``: add the facts to every rollup table."""
+    body = ";\n".join(upsert_sql(table) for table in TABLES)
+    return (
+        f"CREATE OR REPLACE FUNCTION {APPLY}(facts {FACT_TYPE}[]) RETURNS void "
+        f"LANGUAGE plpgsql AS $body$\nBEGIN\n    IF cardinality(facts) > 0 THEN\n{body};\n"
+        "    END IF;\nEND\n$body$"
+    )
+
+
+def rebuild_function_sql() -> str:
+    """``metrics_rollups_rebuild()``: empty the rollups and apply every case and event
+    again, a UTC month at a time (cases by ``opened_at``, events by ``occurred_at``, so each
+    month's rows are written once and memory stays bounded)."""
+    deletes = "\n".join(f"    DELETE FROM {t.name};" for t in TABLES)
+    month = " WHERE c.opened_at >= m AND c.opened_at < next_m"
+    events = (
+        "SELECT e.event_type, e.occurred_at, e.actor_id, c.team_id, c.category_id, "
+        f"c.assignee_id FROM {EVENT_TABLE} e JOIN {CASE_TABLE} c ON c.id = e.case_id "
+        "WHERE e.event_type IN ('resolved', 'reopened') "
+        "AND e.occurred_at >= m AND e.occurred_at < next_m"
+    )
+    facts = f"{case_facts(CASE_TABLE, +1, month)}\n            UNION ALL {event_facts(events, +1)}"
+    bounds = (
+        f"SELECT least((SELECT min(opened_at) FROM {CASE_TABLE}), "
+        f"(SELECT min(occurred_at) FROM {EVENT_TABLE})), "
+        f"greatest((SELECT max(opened_at) FROM {CASE_TABLE}), "
+        f"(SELECT max(occurred_at) FROM {EVENT_TABLE}))"
+    )
+    return f"""CREATE OR REPLACE FUNCTION {REBUILD}() RETURNS void LANGUAGE plpgsql AS $body$
+DECLARE
+    first_at timestamptz;
+    last_at timestamptz;
+    m timestamptz;
+    next_m timestamptz;
+BEGIN
+{deletes}
+    {bounds} INTO first_at, last_at;
+    IF first_at IS NULL THEN
+        RETURN;
+    END IF;
+    m := date_trunc('month', first_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
+    WHILE m <= last_at LOOP
+        -- Month arithmetic in UTC whatever the session's time zone: the months tile time.
+        next_m := ((m AT TIME ZONE 'UTC') + interval '1 month') AT TIME ZONE 'UTC';
+        PERFORM {APPLY}(ARRAY(
+            SELECT ROW(x.*)::{FACT_TYPE} FROM (
+            {facts}) x));
+        m := next_m;
+    END LOOP;
+END
+$body$"""
+
+
+# --- triggers -------------------------------------------------------------------------
+
+
+def function_name(source: str, event: str) -> str:
+    return f"metrics_rollups_{source}_{event}"
+
+
+def trigger_function_body(source: str, event: str) -> str:
+    if event == "truncate" and source == "case":
+        # DELETE, not TRUNCATE: a TRUNCATE of the case tables may list the rollups too
+        # (Django's flush does), and a table cannot be truncated twice in one statement.
+        statement = ";\n    ".join(f"DELETE FROM {t.name}" for t in TABLES)
+    elif event == "truncate":
+        statement = ";\n    ".join(
+            f"UPDATE {t.name} SET "
+            + ", ".join(f"{m} = {ZERO}" for m in t.event_measures)
+            + " WHERE "
+            + " OR ".join(f"{m} <> {ZERO}" for m in t.event_measures)
+            for t in TABLES
+            if t.event_measures
+        )
+    else:
+        union = "\n        UNION ALL ".join(trigger_facts(source, event))
+        statement = (
+            f"PERFORM {APPLY}(ARRAY(\n        SELECT ROW(x.*)::{FACT_TYPE} FROM (\n"
+            f"        {union}) x))"
+        )
+    return f"\nBEGIN\n    {statement};\n    RETURN NULL;\nEND\n"
+
+
+def trigger_functions_sql() -> list[str]:
+    return [
+        f"CREATE OR REPLACE FUNCTION {function_name(source, event)}() RETURNS trigger "
+        f"LANGUAGE plpgsql AS $body${trigger_function_body(source, event)}$body$"
+        for source in ("case", "event")
+        for event in (*TRIGGER_EVENTS, "truncate")
+    ]
+
+
+def triggers_sql() -> list[str]:
+    """CREATE TRIGGER for each event on both case tables (transition tables need one
+    trigger per event)."""
+    tables = {
+        "insert": "REFERENCING NEW TABLE AS new_rows ",
+        "update": "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows ",
+        "delete": "REFERENCING OLD TABLE AS old_rows ",
+        "truncate": "",
+    }
+    return [
+        f"CREATE TRIGGER metrics_rollups_{event} AFTER {event.upper()} ON {relation} "
+        f"{tables[event]}FOR EACH STATEMENT EXECUTE FUNCTION {function_name(source, event)}()"
+        for source, relation in (("case", CASE_TABLE), ("event", EVENT_TABLE))
+        for event in (*TRIGGER_EVENTS, "truncate")
+    ]
+
+
+def install_sql() -> list[str]:
+    """Everything, in order: the fact type, the functions, the triggers (after dropping any
+    earlier version, so that installing twice is harmless)."""
+    return [
+        *uninstall_sql(),
+        type_sql(),
+        apply_function_sql(),
+        rebuild_function_sql(),
+        *trigger_functions_sql(),
+        *triggers_sql(),
+    ]
+
+
+def uninstall_sql() -> list[str]:
+    """The reverse of ``install_sql``."""
+    statements = [
+        f"DROP TRIGGER IF EXISTS metrics_rollups_{event} ON {relation}"
+        for relation in (CASE_TABLE, EVENT_TABLE)
+        for event in (*TRIGGER_EVENTS, "truncate")
+    ]
+    statements += [
+        f"DROP FUNCTION IF EXISTS {function_name(source, event)}()"
+        for source in ("case", "event")
+        for event in (*TRIGGER_EVENTS, "truncate")
+    ]
+    statements += [
+        f"DROP FUNCTION IF EXISTS {REBUILD}()",
+        f"DROP FUNCTION IF EXISTS {APPLY}({FACT_TYPE}[])",
+        f"DROP TYPE IF EXISTS {FACT_TYPE}",
+    ]
+    return statements
+
+
+def function_names() -> list[str]:
+    """Every function this module defines (a test compares their bodies with the database)."""
+    names = [APPLY, REBUILD]
+    names += [
+        function_name(source, event)
+        for source in ("case", "event")
+        for event in (*TRIGGER_EVENTS, "truncate")
+    ]
+    return names
+
+
+def function_bodies() -> dict[str, str]:
+    """Each function's body (what PostgreSQL stores as ``prosrc``)."""
+    bodies = {}
+    for statement in (apply_function_sql(), rebuild_function_sql(), *trigger_functions_sql()):
+        name = statement.split("FUNCTION ", 1)[1].split("(", 1)[0]
+        bodies[name] = statement.split("$body$")[1]
+    return bodies
