@@ -8,17 +8,29 @@ Definitions (docs/metrics.md#backlog):
   ``reopened`` event. It is a start count plus a running sum of the daily deltas — never a
   range join over cases × days.
 - A case is sliced by its current team, assignee, category, channel and priority.
+
+The trend and the per-rep weeks read the rollup tables (metrics.rollups) when those answer
+the request exactly, the case and event tables otherwise; the answers are the same.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.db.models import Count, F, Q
 
 from cases.models import OPEN_STATUSES, Case
 from metrics.params import case_slice_q
+from metrics.rollups.read import (
+    before,
+    moment_params,
+    rollup_slice_sql,
+    segments_cte,
+    serves,
+    span,
+)
+from metrics.rollups.spec import BACKLOG_DAY, REP_DAY
 from metrics.sql import fetch_dicts, slice_sql
 from metrics.types import KpiFilter
 
@@ -103,7 +115,23 @@ WITH bounds AS (
     SELECT (%(start)s::timestamptz AT TIME ZONE %(tz)s)::date AS first_day,
            ((%(end)s::timestamptz - interval '1 microsecond') AT TIME ZONE %(tz)s)::date AS last_day
 ),
-sliced AS (
+{sources}
+SELECT d.day::date AS day,
+       coalesce(o.n, 0) AS opened,
+       coalesce(ch.resolved, 0) AS resolved,
+       coalesce(ch.reopened, 0) AS reopened,
+       (SELECT open_count FROM before_start)
+         + sum(coalesce(o.n, 0) - coalesce(ch.resolved, 0) + coalesce(ch.reopened, 0))
+           OVER (ORDER BY d.day) AS open_at_end
+  FROM bounds b
+ CROSS JOIN generate_series(b.first_day, b.last_day, interval '1 day') AS d(day)
+  LEFT JOIN opened o ON o.day = d.day::date
+  LEFT JOIN changes ch ON ch.day = d.day::date
+ ORDER BY d.day
+"""
+
+# before_start, opened and changes from the case and event tables.
+TREND_SOURCES = """sliced AS (
     SELECT c.id, c.opened_at FROM cases_case c WHERE {slice}
 ),
 before_start AS (
@@ -125,28 +153,48 @@ changes AS (
      WHERE e.event_type IN ('resolved', 'reopened')
        AND e.occurred_at >= %(start)s AND e.occurred_at < %(end)s
      GROUP BY 1
-)
-SELECT d.day::date AS day,
-       coalesce(o.n, 0) AS opened,
-       coalesce(ch.resolved, 0) AS resolved,
-       coalesce(ch.reopened, 0) AS reopened,
-       (SELECT open_count FROM before_start)
-         + sum(coalesce(o.n, 0) - coalesce(ch.resolved, 0) + coalesce(ch.reopened, 0))
-           OVER (ORDER BY d.day) AS open_at_end
-  FROM bounds b
- CROSS JOIN generate_series(b.first_day, b.last_day, interval '1 day') AS d(day)
-  LEFT JOIN opened o ON o.day = d.day::date
-  LEFT JOIN changes ch ON ch.day = d.day::date
- ORDER BY d.day
-"""
+)"""
+
+# The same from the per-team rollup (metrics_rollup_backlog_day): the flows of each local
+# day are sums over runs of whole UTC hours, the count before the window a sum of whole
+# days and the hours before the window's first hour.
+TREND_ROLLUP_SOURCES = f"""{{segments}},
+flows AS (
+    SELECT s.bucket AS day, sum({span("opened")}) AS opened,
+           sum({span("resolved")}) AS resolved, sum({span("reopened")}) AS reopened
+      FROM day_segments s JOIN metrics_rollup_backlog_day r ON r.day = s.day
+     WHERE {{slice}}
+     GROUP BY s.bucket
+),
+before_start AS (
+    SELECT {before("opened", day="%(start_day)s", slot="%(start_slot)s")}
+         - ({before("resolved", day="%(start_day)s", slot="%(start_slot)s")})
+         + {before("reopened", day="%(start_day)s", slot="%(start_slot)s")} AS open_count
+      FROM metrics_rollup_backlog_day r
+     WHERE r.day <= %(start_day)s AND {{slice}}
+),
+opened AS (SELECT day, opened AS n FROM flows),
+changes AS (SELECT day, resolved, reopened FROM flows)"""
 
 
 def backlog_trend(*, f: KpiFilter, now: datetime) -> list[BacklogDay]:
     """Open cases at the end of each calendar day (in ``f.tz``) of the window."""
-    condition, params = slice_sql(f, alias="c")
+    end = min(f.end, _end_of_today(f, now))
+    if serves(f, BACKLOG_DAY, bounds=(f.start, max(end, f.start))):
+        condition, params = rollup_slice_sql(f, BACKLOG_DAY)
+        sources = TREND_ROLLUP_SOURCES.format(
+            segments=segments_cte(
+                "day_segments", "day", start="%(start)s::timestamptz", end="%(end)s::timestamptz"
+            ),
+            slice=condition,
+        )
+        params |= moment_params("start", f.start)
+    else:
+        condition, params = slice_sql(f, alias="c")
+        sources = TREND_SOURCES.format(slice=condition)
     rows = fetch_dicts(
-        TREND_SQL.format(slice=condition),
-        {"start": f.start, "end": min(f.end, _end_of_today(f, now)), "tz": str(f.tz), **params},
+        TREND_SQL.format(sources=sources),
+        {"start": f.start, "end": end, "tz": str(f.tz), **params},
     )
     return [
         BacklogDay(
@@ -206,11 +254,26 @@ reps AS (
        AND (%(team_ids)s::bigint[] IS NULL OR r.team_id = ANY(%(team_ids)s::bigint[]))
        AND (%(rep_ids)s::bigint[] IS NULL OR r.id = ANY(%(rep_ids)s::bigint[]))
 ),
-sliced AS (
+first_week AS (SELECT min(week_start) AS t0 FROM weeks),
+{sources},
+week_deltas AS (SELECT rep, week, sum(delta) AS delta FROM deltas GROUP BY 1, 2),
+week_resolved AS (SELECT rep, week, sum(n) AS n FROM resolved_by GROUP BY 1, 2)
+SELECT r.id AS rep, w.week,
+       coalesce(ob.n, 0)
+         + sum(coalesce(wd.delta, 0)) OVER (PARTITION BY r.id ORDER BY w.week) AS open_at_end,
+       coalesce(rb.n, 0) AS resolved
+  FROM reps r CROSS JOIN weeks w
+  LEFT JOIN open_before ob ON ob.rep = r.id
+  LEFT JOIN week_deltas wd ON wd.rep = r.id AND wd.week = w.week
+  LEFT JOIN week_resolved rb ON rb.rep = r.id AND rb.week = w.week
+ ORDER BY r.id, w.week
+"""
+
+# open_before, deltas and resolved_by from the case and event tables.
+REP_WEEKS_SOURCES = """sliced AS (
     SELECT c.id, c.assignee_id, c.opened_at FROM cases_case c
      WHERE {slice} AND c.assignee_id IN (SELECT id FROM reps)
 ),
-first_week AS (SELECT min(week_start) AS t0 FROM weeks),
 open_before AS (
     SELECT rep, sum(n) AS n FROM (
         SELECT s.assignee_id AS rep, count(*) AS n
@@ -241,18 +304,57 @@ resolved_by AS (
      WHERE e.event_type = 'resolved' AND e.actor_id IN (SELECT id FROM reps)
        AND {slice_any_rep}
      GROUP BY 1, 2
+)"""
+
+# The same from the per-rep rollup (metrics_rollup_rep_day) up to the last whole hour
+# before now, and from the case tables for the minutes of the current hour: the weeks end
+# at now, not on the hour. The slice is by team and rep only (the rollup's dimensions).
+_T0_DAY = "(SELECT (t0 AT TIME ZONE 'UTC')::date FROM first_week)"
+_T0_SLOT = "(SELECT extract(hour FROM t0 AT TIME ZONE 'UTC')::int + 1 FROM first_week)"
+REP_WEEKS_ROLLUP_SOURCES = f"""{{segments}},
+open_before AS (
+    SELECT r.rep_id AS rep,
+           {before("opened", day=_T0_DAY, slot=_T0_SLOT)}
+           - ({before("resolved", day=_T0_DAY, slot=_T0_SLOT)})
+           + {before("reopened", day=_T0_DAY, slot=_T0_SLOT)} AS n
+      FROM metrics_rollup_rep_day r
+     WHERE r.rep_id IN (SELECT id FROM reps) AND {{slice}} AND r.day <= {_T0_DAY}
+     GROUP BY r.rep_id
 ),
-week_deltas AS (SELECT rep, week, sum(delta) AS delta FROM deltas GROUP BY 1, 2)
-SELECT r.id AS rep, w.week,
-       coalesce(ob.n, 0)
-         + sum(coalesce(wd.delta, 0)) OVER (PARTITION BY r.id ORDER BY w.week) AS open_at_end,
-       coalesce(rb.n, 0) AS resolved
-  FROM reps r CROSS JOIN weeks w
-  LEFT JOIN open_before ob ON ob.rep = r.id
-  LEFT JOIN week_deltas wd ON wd.rep = r.id AND wd.week = w.week
-  LEFT JOIN resolved_by rb ON rb.rep = r.id AND rb.week = w.week
- ORDER BY r.id, w.week
-"""
+deltas AS (
+    SELECT r.rep_id AS rep, s.bucket AS week,
+           sum({span("opened")} - ({span("resolved")}) + {span("reopened")}) AS delta
+      FROM week_segments s JOIN metrics_rollup_rep_day r ON r.day = s.day
+     WHERE r.rep_id IN (SELECT id FROM reps) AND {{slice}} AND r.day >= {_T0_DAY}
+     GROUP BY 1, 2
+    UNION ALL
+    SELECT c.assignee_id, w.week, count(*)
+      FROM cases_case c JOIN weeks w ON c.opened_at >= w.week_start AND c.opened_at < w.week_end
+     WHERE {{case_slice}} AND c.assignee_id IN (SELECT id FROM reps)
+       AND c.opened_at >= %(now_hour)s AND c.opened_at < %(now)s
+     GROUP BY 1, 2
+    UNION ALL
+    SELECT c.assignee_id, w.week, sum(CASE WHEN e.event_type = 'resolved' THEN -1 ELSE 1 END)
+      FROM cases_caseevent e JOIN cases_case c ON c.id = e.case_id
+      JOIN weeks w ON e.occurred_at >= w.week_start AND e.occurred_at < w.week_end
+     WHERE e.event_type IN ('resolved', 'reopened')
+       AND e.occurred_at >= %(now_hour)s AND e.occurred_at < %(now)s
+       AND {{case_slice}} AND c.assignee_id IN (SELECT id FROM reps)
+     GROUP BY 1, 2
+),
+resolved_by AS (
+    SELECT r.rep_id AS rep, s.bucket AS week, sum({span("resolved_by_rep")}) AS n
+      FROM week_segments s JOIN metrics_rollup_rep_day r ON r.day = s.day
+     WHERE r.rep_id IN (SELECT id FROM reps) AND r.day >= {_T0_DAY}
+     GROUP BY 1, 2
+    UNION ALL
+    SELECT e.actor_id, w.week, count(*)
+      FROM cases_caseevent e
+      JOIN weeks w ON e.occurred_at >= w.week_start AND e.occurred_at < w.week_end
+     WHERE e.event_type = 'resolved' AND e.actor_id IN (SELECT id FROM reps)
+       AND e.occurred_at >= %(now_hour)s AND e.occurred_at < %(now)s
+     GROUP BY 1, 2
+)"""
 
 
 def kpi_backlog_by_rep_history(
@@ -266,14 +368,36 @@ def kpi_backlog_by_rep_history(
     included) is above ``HIGH_FACTOR`` × baseline with at least ``MIN_OPEN_FOR_FLAG`` open.
     """
     condition, params = slice_sql(f, alias="c")
-    # Resolutions count for the rep who resolved, whoever the case belongs to now.
-    any_rep = slice_sql(replace(f, rep_ids=None, team_ids=None), alias="c")[0]
+    n_weeks = history_weeks + HIGH_WEEKS
+    now_hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    # The zone's hours must be whole from a day before the first week's start (a local
+    # Monday midnight, computed by the query itself) to now.
+    local_now = now.astimezone(f.tz)
+    first_monday = local_now.date() - timedelta(days=local_now.weekday(), weeks=n_weeks - 1)
+    earliest = datetime.combine(first_monday, time(0), tzinfo=UTC) - timedelta(days=2)
+    if serves(f, REP_DAY, bounds=(earliest, now_hour)):
+        rollup_condition, rollup_params = rollup_slice_sql(f, REP_DAY)
+        sources = REP_WEEKS_ROLLUP_SOURCES.format(
+            segments=segments_cte(
+                "week_segments",
+                "week",
+                start="(SELECT t0 FROM first_week)",
+                end="%(now_hour)s::timestamptz",
+            ),
+            slice=rollup_condition,
+            case_slice=condition,
+        )
+        params |= rollup_params | {"now_hour": now_hour}
+    else:
+        # Resolutions count for the rep who resolved, whoever the case belongs to now.
+        any_rep = slice_sql(replace(f, rep_ids=None, team_ids=None), alias="c")[0]
+        sources = REP_WEEKS_SOURCES.format(slice=condition, slice_any_rep=any_rep)
     rows = fetch_dicts(
-        REP_WEEKS_SQL.format(slice=condition, slice_any_rep=any_rep),
+        REP_WEEKS_SQL.format(sources=sources),
         {
             "tz": str(f.tz),
             "now": now,
-            "n_weeks": history_weeks + HIGH_WEEKS,
+            "n_weeks": n_weeks,
             "team_ids": list(f.team_ids) if f.team_ids is not None else None,
             "rep_ids": list(f.rep_ids) if f.rep_ids is not None else None,
             **params,

@@ -22,7 +22,9 @@ Definitions (docs/metrics.md#submission-seasonality):
   last ``BACKTEST_WEEKS`` complete weeks from the weeks before them; MAE and MAPE compare
   it with what happened.
 Counts come from SQL (generate_series makes empty buckets zeros); the forecast arithmetic
-runs in Python over at most 52 × 3 + 8 weekly numbers per category.
+runs in Python over at most 52 × 3 + 8 weekly numbers per category. The counts are read
+from the rollup tables (metrics.rollups) when those answer the request exactly, from the
+case table otherwise; the answers are the same.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from metrics.rollups.read import first_serving, rollup_slice_sql, segments_cte, span
+from metrics.rollups.spec import BACKLOG_DAY, CATEGORY_DAY, OPENED_DAY, SLOTS, RollupTable
 from metrics.sql import fetch_dicts, slice_sql
 from metrics.types import KpiFilter
 
@@ -220,10 +224,115 @@ def _counts_cte(name: str, keys: str, *, by_category: bool = True) -> str:
 )"""
 
 
+# --- the same counts from the rollups (metrics.rollups) -------------------------------------
+# When the rollups answer exactly (slice by team/category only, boundaries on the hour, a
+# zone with whole-hour offsets), the count CTEs below come from the cumulative hourly
+# counts of the smallest rollup table that has the slice's dimensions (and categories, when
+# the figure is per category): the same rows, far fewer to read.
+
+# Tables with the opened counts, smallest first: for the whole slice, and per category.
+OPENED_TOTALS = (BACKLOG_DAY, CATEGORY_DAY, OPENED_DAY)
+PER_CATEGORY = (CATEGORY_DAY, OPENED_DAY)
+BUCKET_KEYS = {"month": "s.bucket AS month", "week": "s.bucket AS week"}
+
+
+def _rollup_rows(f: KpiFilter, table: RollupTable, *, by_category: bool) -> str:
+    """The rollup rows (day, grp, c) of the window's days and the slice."""
+    condition, _ = rollup_slice_sql(f, table)
+    grp = "r.category_id" if by_category else "0::bigint"
+    return (
+        f"SELECT r.day, {grp} AS grp, r.opened AS c FROM {table.name} r "
+        "WHERE r.day >= (%(start)s::timestamptz AT TIME ZONE 'UTC')::date "
+        "AND r.day <= (%(end)s::timestamptz AT TIME ZONE 'UTC' - interval '1 hour')::date "
+        f"AND {condition}"
+    )
+
+
+def _per_category(name: str, body: str, keys: str, *, by_category: bool) -> str:
+    """CTE ``name`` (grp, <keys>, n) shaped as ``_counts_cte`` shapes it, from ``body``
+    giving (grp, <keys>, n) per category: plus everything as grp 0."""
+    if not by_category:
+        return f"{name} AS ({body})"
+    return f"""{name}_by_category AS ({body}),
+{name} AS (
+    SELECT grp, {keys}, n FROM {name}_by_category
+    UNION ALL
+    SELECT 0::bigint, {keys}, sum(n)::bigint FROM {name}_by_category GROUP BY {keys}
+)"""
+
+
+def _rollup_counts_cte(name: str, unit: str, rows: str, *, by_category: bool) -> str:
+    """Counts ``name`` (grp, month or week, n) of the non-empty local buckets."""
+    count = span("c", rows="d")
+    body = f"""
+    SELECT d.grp, {BUCKET_KEYS[unit]}, sum({count})::bigint AS n
+      FROM {name}_segments s JOIN ({rows}) d ON d.day = s.day
+     GROUP BY d.grp, {unit} HAVING sum({count}) <> 0
+"""
+    segments = segments_cte(
+        f"{name}_segments", unit, start="%(start)s::timestamptz", end="%(end)s::timestamptz"
+    )
+    return f"{segments},\n{_per_category(name, body, unit, by_category=by_category)}"
+
+
+def _rollup_heat_cte(rows: str, *, by_category: bool) -> str:
+    """``heat`` (grp, weekday, hour, n): local weekday × hour counts of the window.
+
+    Each UTC hour of a day falls into one local weekday × hour; the days that map their
+    hours the same way (the same UTC weekday and offset: all but DST days) are summed
+    first, so only a few dozen day patterns are spread over their 24 hours.
+    """
+    sums = ", ".join(f"sum(d.c[{i}])" for i in range(1, SLOTS + 1))
+    pattern = "h.pattern[i.i][{k}]"
+    body = f"""
+    SELECT h.grp, {pattern.format(k=1)} AS weekday, {pattern.format(k=2)} AS hour,
+           sum(h.c[{pattern.format(k=4)} + 1] - h.c[{pattern.format(k=3)} + 1])::bigint AS n
+      FROM heat_sums h
+     CROSS JOIN LATERAL generate_series(1, array_length(h.pattern, 1)) AS i(i)
+     GROUP BY h.grp, weekday, hour
+    HAVING sum(h.c[{pattern.format(k=4)} + 1] - h.c[{pattern.format(k=3)} + 1]) <> 0
+"""
+    segments = segments_cte(
+        "heat_segments", "hour", start="%(start)s::timestamptz", end="%(end)s::timestamptz"
+    )
+    return f"""{segments},
+heat_days AS (
+    SELECT s.day, array_agg(ARRAY[extract(isodow FROM s.bucket)::int,
+                                  extract(hour FROM s.bucket)::int, s.h0, s.h1]
+                            ORDER BY s.h0) AS pattern
+      FROM heat_segments s GROUP BY s.day
+),
+heat_sums AS (
+    SELECT k.pattern, d.grp, ARRAY[{sums}] AS c
+      FROM ({rows}) d JOIN heat_days k ON k.day = d.day
+     GROUP BY k.pattern, d.grp
+),
+{_per_category("heat", body, "weekday, hour", by_category=by_category)}"""
+
+
+def _rollup_pattern_sources(
+    f: KpiFilter, table: RollupTable, *, by_category: bool
+) -> tuple[str, dict[str, Any]]:
+    """``heat`` and ``month_counts`` of the window from the rollups."""
+    _, params = rollup_slice_sql(f, table)
+    rows = _rollup_rows(f, table, by_category=by_category)
+    heat = _rollup_heat_cte(rows, by_category=by_category)
+    months = _rollup_counts_cte("month_counts", "month", rows, by_category=by_category)
+    return f"{heat},\n{months}", params
+
+
+def _rollup_sources(
+    f: KpiFilter, table: RollupTable, name: str, unit: str
+) -> tuple[str, dict[str, Any]]:
+    """Per-category counts ``name`` by local ``unit`` (month/week) from ``table``."""
+    _, params = rollup_slice_sql(f, table)
+    rows = _rollup_rows(f, table, by_category=True)
+    return _rollup_counts_cte(name, unit, rows, by_category=True), params
+
+
 # --- heatmap and months of the window --------------------------------------------------
 
-PATTERN_SQL = """
-WITH sliced AS MATERIALIZED (
+PATTERN_SOURCES = """sliced AS MATERIALIZED (
     SELECT c.category_id,
            extract(isodow FROM c.opened_at AT TIME ZONE %(tz)s)::int AS weekday,
            extract(hour FROM c.opened_at AT TIME ZONE %(tz)s)::int AS hour,
@@ -232,7 +341,10 @@ WITH sliced AS MATERIALIZED (
      WHERE {slice} AND c.opened_at >= %(start)s AND c.opened_at < %(end)s
 ),
 {heat},
-{month_counts},
+{month_counts}"""
+
+PATTERN_SQL = """
+WITH {sources},
 {groups},
 months AS (
     SELECT m::date AS month
@@ -264,13 +376,19 @@ def kpi_submission_patterns(
     condition, params = slice_sql(f, alias="c")
     first_month = f.start.astimezone(f.tz).date().replace(day=1)
     last_month = (f.end - timedelta(microseconds=1)).astimezone(f.tz).date().replace(day=1)
-    rows = fetch_dicts(
-        PATTERN_SQL.format(
+    candidates = PER_CATEGORY if by_category else OPENED_TOTALS
+    table = first_serving(f, candidates, bounds=(f.start, f.end))
+    if table is not None:
+        sources, rollup_params = _rollup_pattern_sources(f, table, by_category=by_category)
+        params = {**params, **rollup_params}
+    else:
+        sources = PATTERN_SOURCES.format(
             slice=condition,
             heat=_counts_cte("heat", "weekday, hour", by_category=by_category),
             month_counts=_counts_cte("month_counts", "month", by_category=by_category),
-            groups=_groups_cte(f, "heat", by_category=by_category),
-        ),
+        )
+    rows = fetch_dicts(
+        PATTERN_SQL.format(sources=sources, groups=_groups_cte(f, "heat", by_category=by_category)),
         {
             "tz": str(f.tz),
             "start": f.start,
@@ -311,13 +429,15 @@ def kpi_submission_patterns(
 
 # --- seasonal index ----------------------------------------------------------------------
 
-MONTHLY_SQL = """
-WITH sliced AS (
+MONTHLY_SOURCES = """sliced AS (
     SELECT c.category_id, date_trunc('month', c.opened_at AT TIME ZONE %(tz)s)::date AS month
       FROM cases_case c
      WHERE {slice} AND c.opened_at >= %(start)s AND c.opened_at < %(end)s
 ),
-{counts},
+{counts}"""
+
+MONTHLY_SQL = """
+WITH {sources},
 {groups},
 months AS (
     SELECT m::date AS month, (row_number() OVER (ORDER BY m DESC) - 1) / 12 AS block
@@ -346,10 +466,13 @@ def kpi_seasonal_index(*, f: KpiFilter, now: datetime, years: int = DEFAULT_YEAR
     boundary = _anchor(f, now).astimezone(f.tz).date().replace(day=1)
     first_month = _add_months(boundary, -12 * years)
     start, end = _midnight(first_month, f.tz), _midnight(boundary, f.tz)
+    sources = MONTHLY_SOURCES.format(slice=condition, counts=_counts_cte("counts", "month"))
+    table = first_serving(f, PER_CATEGORY, bounds=(start, end))
+    if table is not None:
+        sources, rollup_params = _rollup_sources(f, table, "counts", "month")
+        params = {**params, **rollup_params}
     rows = fetch_dicts(
-        MONTHLY_SQL.format(
-            slice=condition, counts=_counts_cte("counts", "month"), groups=_groups_cte(f, "counts")
-        ),
+        MONTHLY_SQL.format(slice=condition, sources=sources, groups=_groups_cte(f, "counts")),
         {
             "tz": str(f.tz),
             "start": start,
@@ -426,13 +549,15 @@ def _recurring_peaks(years: list[SeasonalYear]) -> list[RecurringPeak]:
 
 # --- weekly forecast ---------------------------------------------------------------------
 
-WEEKLY_SQL = """
-WITH sliced AS (
+WEEKLY_SOURCES = """sliced AS (
     SELECT c.category_id, date_trunc('week', c.opened_at AT TIME ZONE %(tz)s)::date AS week
       FROM cases_case c
      WHERE {slice} AND c.opened_at >= %(start)s AND c.opened_at < %(end)s
 ),
-{counts},
+{counts}"""
+
+WEEKLY_SQL = """
+WITH {sources},
 {groups},
 weeks AS (
     SELECT w::date AS week
@@ -491,14 +616,18 @@ def kpi_submission_forecast(
     origin = local - timedelta(days=local.weekday())
     history_weeks = SEASON_WEEKS * years + BACKTEST_WEEKS
     first_week = origin - timedelta(weeks=history_weeks)
+    start, end = _midnight(first_week, f.tz), _midnight(origin, f.tz)
+    sources = WEEKLY_SOURCES.format(slice=condition, counts=_counts_cte("counts", "week"))
+    table = first_serving(f, PER_CATEGORY, bounds=(start, end))
+    if table is not None:
+        sources, rollup_params = _rollup_sources(f, table, "counts", "week")
+        params = {**params, **rollup_params}
     rows = fetch_dicts(
-        WEEKLY_SQL.format(
-            slice=condition, counts=_counts_cte("counts", "week"), groups=_groups_cte(f, "counts")
-        ),
+        WEEKLY_SQL.format(slice=condition, sources=sources, groups=_groups_cte(f, "counts")),
         {
             "tz": str(f.tz),
-            "start": _midnight(first_week, f.tz),
-            "end": _midnight(origin, f.tz),
+            "start": start,
+            "end": end,
             "first_week": first_week,
             "last_week": origin - timedelta(weeks=1),
             **params,
