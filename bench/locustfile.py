@@ -4,8 +4,9 @@ Run through ``python3 dev.py load`` (bench/load.py), which starts gunicorn, writ
 configuration this file reads (``BENCH_LOAD_CONFIG``: API tokens of the admin and of each
 team's manager, the teams, a category, the run's case source) and runs locust headless.
 
-Each simulated user is the admin or one team's manager, chosen at start. Between requests
-it pauses ``BENCH_LOAD_WAIT`` seconds (a range, default 0.5–2; "0" for none). It either:
+Each simulated user is the admin (a third of them) or one team's manager, chosen at start.
+Between requests it pauses ``BENCH_LOAD_WAIT`` seconds (a range, default 0.5–2; "0" for
+none). It either:
 
 - reads a KPI over the last 90 days (backlog, backlog per rep, case load, response and
   resolution time, FCR, CSAT, seasonality, repeat contacts, queue); the admin filters to
@@ -54,9 +55,11 @@ class SupportUser(HttpUser):
     wait_time = _wait()
 
     def on_start(self) -> None:
-        personas = [{"token": CONFIG["admin"], "team": None, "reps": CONFIG["all_reps"]}]
-        personas += CONFIG["managers"]
-        self.persona = random.choice(personas)
+        admin = {"token": CONFIG["admin"], "team": None, "reps": CONFIG["all_reps"]}
+        # A third are the admin (every team, filtered to one half of the time), the others a
+        # manager of a random team (always their own team's figures).
+        managers = CONFIG["managers"]
+        self.persona = admin if not managers or random.random() < 1 / 3 else random.choice(managers)
         self.client.headers["Authorization"] = f"Token {self.persona['token']}"
 
     @task(4)
