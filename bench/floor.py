@@ -17,6 +17,7 @@ takes its statements' execute-and-fetch times from the capture run instead (reco
 from __future__ import annotations
 
 import functools
+import math
 import re
 import statistics
 import time
@@ -46,6 +47,7 @@ AUTH_TABLES = frozenset(
     }
 )
 CONTROL = re.compile(r"^\s*(SAVEPOINT|RELEASE\s+SAVEPOINT|ROLLBACK|BEGIN|COMMIT)\b", re.I)
+SAME = ("same", "same within float rounding")  # verdicts that mean the floor is that figure's
 TIMEOUT_UID = "bench-statement-timeout"
 TABLE = re.compile(r'\b(?:FROM|JOIN|UPDATE|INTO)\s+"?([A-Za-z_][A-Za-z0-9_]*)"?', re.I)
 
@@ -64,7 +66,9 @@ class Floor:
     ms: float  # median over the runs of the summed statement times
     runs_ms: list[float]
     statements: list[dict[str, Any]]  # per figure statement: median ms, tables, SQL head
-    rows_match: str  # "same", "same rows, other order", "differ", "nothing to compare"
+    # "same", "same within float rounding", "same rows, other order", "differ",
+    # "nothing to compare" (no result sets), or "not re-run"
+    rows_match: str
     mismatches: list[str]
 
 
@@ -148,20 +152,35 @@ def _head(sql: str, length: int = 220) -> str:
     return flat if len(flat) <= length else flat[: length - 1] + "…"
 
 
+def _close(a: Any, b: Any) -> bool:
+    """Equal, or floats equal to 1e-9 relative: a float aggregate summed in another order
+    (a parallel plan's workers finish in any order) differs in its last bits."""
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def _verdict(captured: list[tuple[Any, ...]], rows: list[tuple[Any, ...]] | None) -> str:
+    if rows == captured:
+        return "same"
+    if rows is not None and _close(rows, captured):
+        return "same within float rounding"
+    if rows is not None and sorted(map(repr, rows)) == sorted(map(repr, captured)):
+        return "same rows, other order"
+    return "differ"
+
+
 def _compare(captured: list[Statement], rerun: list[list[tuple[Any, ...]] | None]) -> str:
-    verdicts = []
-    for statement, rows in zip(captured, rerun, strict=True):
-        if statement.rows is None:
-            continue
-        if rows == statement.rows:
-            verdicts.append("same")
-        elif rows is not None and sorted(map(repr, rows)) == sorted(map(repr, statement.rows)):
-            verdicts.append("same rows, other order")
-        else:
-            verdicts.append("differ")
+    verdicts = [
+        _verdict(statement.rows, rows)
+        for statement, rows in zip(captured, rerun, strict=True)
+        if statement.rows is not None
+    ]
     if not verdicts:
         return "nothing to compare"
-    for verdict in ("differ", "same rows, other order"):
+    for verdict in ("differ", "same rows, other order", "same within float rounding"):
         if verdict in verdicts:
             return verdict
     return "same"
@@ -194,7 +213,7 @@ def time_floor(
     mismatches = [
         _head(s.sql, 120)
         for s, rows in zip(figure, first_rows, strict=True)
-        if s.rows is not None and rows != s.rows
+        if s.rows is not None and _verdict(s.rows, rows) not in SAME
     ]
     return Floor(
         ms=statistics.median(totals) if totals else 0.0,

@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bench.floor import SAME
+
 TARGET_MS = 100.0
 TARGET_RATIO = 2.0
 TARGET_BULK = 3_000
@@ -44,7 +46,7 @@ def _mark(row: dict[str, Any]) -> str:
         notes.append(">2x")
     if row.get("runs", 0) < row.get("runs_asked", 0):
         notes.append(f"{row['runs']} run{'s' if row['runs'] != 1 else ''}")
-    if row.get("rows_match") not in ("same", "nothing to compare", None):
+    if row.get("rows_match") not in (*SAME, "nothing to compare", None):
         notes.append(f"rows: {row.get('rows_match')}")
     return ", ".join(notes)
 

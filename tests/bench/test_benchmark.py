@@ -166,7 +166,7 @@ def test_refuses_a_database_with_data_it_did_not_seed():
 
 @pytest.mark.django_db
 def test_floor_compares_the_rerun_rows_with_the_captured_ones():
-    sql = "SELECT n FROM (VALUES (1), (2)) AS t(n) ORDER BY n"
+    sql = "SELECT n FROM (VALUES (1.0::float8), (2.0::float8)) AS t(n) ORDER BY n"
 
     def floor_of(captured_rows):
         statement = floors.Statement(sql, captured_rows, "figure", (), 0.0)
@@ -176,9 +176,11 @@ def test_floor_compares_the_rerun_rows_with_the_captured_ones():
         finally:
             raw.close()
 
-    assert floor_of([(1,), (2,)]).rows_match == "same"
-    assert floor_of([(2,), (1,)]).rows_match == "same rows, other order"
-    differ = floor_of([(1,)])
+    assert floor_of([(1.0,), (2.0,)]).rows_match == "same"
+    assert floor_of([(2.0,), (1.0,)]).rows_match == "same rows, other order"
+    assert floor_of([(1.0 + 1e-12,), (2.0,)]).rows_match == "same within float rounding"
+    assert floor_of([(1.0 + 1e-6,), (2.0,)]).rows_match == "differ"
+    differ = floor_of([(1.0,)])
     assert differ.rows_match == "differ"
     assert differ.mismatches == [sql]
 
