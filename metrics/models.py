@@ -160,3 +160,27 @@ class RollupRepDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} rep {self.rep_id} team {self.team_id}: {self.opened[-1]} opened"
+
+
+class RollupPendingFact(models.Model):
+    """A change the triggers recorded and no transaction has folded into the rollups yet.
+
+    Triggers only append here (no row is contended, so concurrent writers neither wait for
+    each other nor deadlock); the writer that holds the fold lock moves the rows into the
+    rollup tables. Readers add the rows still here (the ``*_live`` views), so the figures
+    are exact whether or not a fact has been folded. ``at`` is the UTC hour, ``d`` the
+    signed count of the facts of that hour and key.
+    """
+
+    measure = models.CharField(max_length=24)
+    at = models.DateTimeField()
+    d = models.IntegerField()
+    team = _dimension(Team)
+    category = _dimension(Category)
+    rep = _dimension(Representative)
+
+    class Meta:
+        db_table = "metrics_rollup_pending"
+
+    def __str__(self) -> str:
+        return f"{self.d:+d} {self.measure} at {self.at:%Y-%m-%d %H}:00"

@@ -27,6 +27,6 @@ def coaching_digest_enqueue() -> int:
 
 @shared_task(name="metrics.tasks.rollups_rebuild", acks_late=True)
 def rollups_rebuild() -> dict[str, int]:
-    """Nightly: recompute the rollup tables from the cases (the triggers keep them current
-    during the day; this repairs anything written with the triggers disabled)."""
+    """Weekly: recompute the rollup tables from the cases (the triggers keep them exact;
+    this repairs anything written with the triggers disabled, e.g. by a raw restore)."""
     return rollups.rollups_rebuild()

@@ -155,14 +155,14 @@ changes AS (
      GROUP BY 1
 )"""
 
-# The same from the per-team rollup (metrics_rollup_backlog_day): the flows of each local
+# The same from the per-team rollup (metrics_rollup_backlog_day_live): the flows of each local
 # day are sums over runs of whole UTC hours, the count before the window a sum of whole
 # days and the hours before the window's first hour.
 TREND_ROLLUP_SOURCES = f"""{{segments}},
 flows AS (
     SELECT s.bucket AS day, sum({span("opened")}) AS opened,
            sum({span("resolved")}) AS resolved, sum({span("reopened")}) AS reopened
-      FROM day_segments s JOIN metrics_rollup_backlog_day r ON r.day = s.day
+      FROM day_segments s JOIN metrics_rollup_backlog_day_live r ON r.day = s.day
      WHERE {{slice}}
      GROUP BY s.bucket
 ),
@@ -170,7 +170,7 @@ before_start AS (
     SELECT {before("opened", day="%(start_day)s", slot="%(start_slot)s")}
          - ({before("resolved", day="%(start_day)s", slot="%(start_slot)s")})
          + {before("reopened", day="%(start_day)s", slot="%(start_slot)s")} AS open_count
-      FROM metrics_rollup_backlog_day r
+      FROM metrics_rollup_backlog_day_live r
      WHERE r.day <= %(start_day)s AND {{slice}}
 ),
 opened AS (SELECT day, opened AS n FROM flows),
@@ -306,7 +306,7 @@ resolved_by AS (
      GROUP BY 1, 2
 )"""
 
-# The same from the per-rep rollup (metrics_rollup_rep_day) up to the last whole hour
+# The same from the per-rep rollup (metrics_rollup_rep_day_live) up to the last whole hour
 # before now, and from the case tables for the minutes of the current hour: the weeks end
 # at now, not on the hour. The slice is by team and rep only (the rollup's dimensions).
 _T0_DAY = "(SELECT (t0 AT TIME ZONE 'UTC')::date FROM first_week)"
@@ -317,14 +317,14 @@ open_before AS (
            {before("opened", day=_T0_DAY, slot=_T0_SLOT)}
            - ({before("resolved", day=_T0_DAY, slot=_T0_SLOT)})
            + {before("reopened", day=_T0_DAY, slot=_T0_SLOT)} AS n
-      FROM metrics_rollup_rep_day r
+      FROM metrics_rollup_rep_day_live r
      WHERE r.rep_id IN (SELECT id FROM reps) AND {{slice}} AND r.day <= {_T0_DAY}
      GROUP BY r.rep_id
 ),
 deltas AS (
     SELECT r.rep_id AS rep, s.bucket AS week,
            sum({span("opened")} - ({span("resolved")}) + {span("reopened")}) AS delta
-      FROM week_segments s JOIN metrics_rollup_rep_day r ON r.day = s.day
+      FROM week_segments s JOIN metrics_rollup_rep_day_live r ON r.day = s.day
      WHERE r.rep_id IN (SELECT id FROM reps) AND {{slice}} AND r.day >= {_T0_DAY}
      GROUP BY 1, 2
     UNION ALL
@@ -344,7 +344,7 @@ deltas AS (
 ),
 resolved_by AS (
     SELECT r.rep_id AS rep, s.bucket AS week, sum({span("resolved_by_rep")}) AS n
-      FROM week_segments s JOIN metrics_rollup_rep_day r ON r.day = s.day
+      FROM week_segments s JOIN metrics_rollup_rep_day_live r ON r.day = s.day
      WHERE r.rep_id IN (SELECT id FROM reps) AND r.day >= {_T0_DAY}
      GROUP BY 1, 2
     UNION ALL

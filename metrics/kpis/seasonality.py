@@ -241,7 +241,7 @@ def _rollup_rows(f: KpiFilter, table: RollupTable, *, by_category: bool) -> str:
     condition, _ = rollup_slice_sql(f, table)
     grp = "r.category_id" if by_category else "0::bigint"
     return (
-        f"SELECT r.day, {grp} AS grp, r.opened AS c FROM {table.name} r "
+        f"SELECT r.day, {grp} AS grp, r.opened AS c FROM {table.live} r "
         "WHERE r.day >= (%(start)s::timestamptz AT TIME ZONE 'UTC')::date "
         "AND r.day <= (%(end)s::timestamptz AT TIME ZONE 'UTC' - interval '1 hour')::date "
         f"AND {condition}"

@@ -1,11 +1,23 @@
-"""The SQL that keeps the rollups current: statement-level triggers on the case tables, one
-function that applies facts to the rollup tables, and one that rebuilds them.
+"""The SQL that keeps the rollups current: statement-level triggers on the case tables that
+record facts, a fold that moves them into the rollup tables, views that read both, and a
+rebuild.
 
 A *fact* (type ``metrics_rollup_fact``) is one thing that happened, with a sign:
 (measure, at, d = +1 or −1, team_id, category_id, rep_id) — see metrics.rollups.spec.
-``metrics_rollups_apply(facts)`` sums the facts per key of each rollup table and adds the
-sums with ``INSERT … ON CONFLICT DO UPDATE`` (rows in key order, so concurrent writers lock
-them in the same order; all-zero sums are skipped, so a status change writes nothing).
+
+- The triggers sum their statement's facts per UTC hour and key and **append** the
+  non-zero sums to ``metrics_rollup_pending`` (a status change has none and writes
+  nothing). Appending contends for no row, so concurrent writers never wait for each other
+  there and cannot deadlock, whatever order their statements run in.
+- Then the trigger tries the transaction-scoped advisory lock ``FOLD_LOCK``; the one writer
+  that holds it (until it commits) folds every pending row it can see into the rollup
+  tables (``metrics_rollups_fold`` → ``metrics_rollups_apply``: per key, ``INSERT … ON
+  CONFLICT DO UPDATE`` adding cumulative arrays). The others leave their rows for the next
+  folder; nobody waits for the lock. Folding deletes the rows it adds, in the same
+  transaction, so every snapshot counts each fact once.
+- Readers use the ``<table>_live`` views: the table's rows plus the pending rows
+  aggregated the same way. So a figure includes a write as soon as the write commits,
+  folded or not.
 
 Triggers (``FOR EACH STATEMENT`` with transition tables, one per event: a bulk statement
 costs one aggregation, not one call per row):
@@ -18,8 +30,8 @@ costs one aggregation, not one call per row):
 - ``cases_caseevent`` INSERT/UPDATE/DELETE: ± the resolved/reopened events, under their
   case's current dimensions (events of a case deleted earlier in the transaction were
   counted out with it).
-- TRUNCATE of ``cases_case`` empties the rollups; of ``cases_caseevent``, zeroes the event
-  measures.
+- TRUNCATE of ``cases_case`` empties the rollups and the pending facts; of
+  ``cases_caseevent``, zeroes the event measures and drops the pending event facts.
 
 An event is counted when it is inserted, under its case as it is then, so its case must
 exist by then: every writer inserts cases before their events (the foreign key requires
@@ -32,13 +44,17 @@ exactly what this module generates, so a change here needs a new migration.
 
 from __future__ import annotations
 
-from metrics.rollups.spec import SLOTS, TABLES, RollupTable
+from metrics.rollups.spec import EVENT_MEASURES, PENDING, SLOTS, TABLES, RollupTable
 
 CASE_TABLE = "cases_case"
 EVENT_TABLE = "cases_caseevent"
 FACT_TYPE = "metrics_rollup_fact"
 APPLY = "metrics_rollups_apply"
+FOLD = "metrics_rollups_fold"
 REBUILD = "metrics_rollups_rebuild"
+# The transaction-scoped advisory lock of the one writer that folds (any fixed number that
+# nothing else in the database uses).
+FOLD_LOCK = 7_236_101_955
 ZERO = "'{" + ",".join(["0"] * SLOTS) + "}'::integer[]"
 TRIGGER_EVENTS = ("insert", "update", "delete")
 # Case columns whose change moves a case's events between rollup rows.
@@ -70,11 +86,18 @@ def event_facts(events: str, sign: int) -> str:
 
 def events_with_current_case(relation: str) -> str:
     """Resolved/reopened events of ``relation`` with their case's current dimensions: a
-    primary-key lookup per event (OFFSET 0 keeps the planner from hashing every case)."""
+    primary-key lookup per event (OFFSET 0 keeps the planner from hashing every case).
+
+    The case row is read ``FOR SHARE``: a transaction changing the case's team or assignee
+    holds it, so this waits for that commit and reads the new values; or this holds it, so
+    that transaction waits, and its trigger then sees this event and moves it. Without the
+    lock, each would miss the other's uncommitted change.
+    """
     return (
         "SELECT e.event_type, e.occurred_at, e.actor_id, c.team_id, c.category_id, "
         f"c.assignee_id FROM {relation} e CROSS JOIN LATERAL (SELECT c.team_id, "
-        f"c.category_id, c.assignee_id FROM {CASE_TABLE} c WHERE c.id = e.case_id OFFSET 0) c "
+        f"c.category_id, c.assignee_id FROM {CASE_TABLE} c WHERE c.id = e.case_id "
+        "OFFSET 0 FOR SHARE) c "
         "WHERE e.event_type IN ('resolved', 'reopened')"
     )
 
@@ -139,14 +162,26 @@ def cumulative(measure: str) -> str:
     return f"array_replace(ARRAY[0, {slots}], NULL, 0)::integer[]"
 
 
-def upsert_sql(table: RollupTable) -> str:
-    """Add the sums of the facts ``facts`` (the function's argument) to ``table``."""
-    key = ", ".join(table.key)
-    columns = ", ".join((*table.key, *table.measures))
+def aggregate_sql(table: RollupTable, source: str) -> str:
+    """The facts of ``source`` (rows with the fact type's columns) summed per key of
+    ``table``: its key columns and a cumulative array per measure."""
     dims = ", ".join(f"f.{d}" for d in table.dims)
     measures = ", ".join(f"'{m}'" for m in table.measures)
     required = "".join(f" AND u.{d} IS NOT NULL" for d in table.required)
     arrays = ",\n               ".join(f"{cumulative(m)} AS {m}" for m in table.measures)
+    return f"""SELECT {dims}, f.day,
+               {arrays}
+          FROM (SELECT u.*, (u.at AT TIME ZONE 'UTC')::date AS day,
+                       extract(hour FROM u.at AT TIME ZONE 'UTC')::int AS hr
+                  FROM {source} u
+                 WHERE u.measure IN ({measures}){required}) f
+         GROUP BY {dims}, f.day"""
+
+
+def upsert_sql(table: RollupTable) -> str:
+    """Add the sums of the facts ``facts`` (the function's argument) to ``table``."""
+    key = ", ".join(table.key)
+    columns = ", ".join((*table.key, *table.measures))
     nonzero = " OR ".join(f"a.{m} <> {ZERO}" for m in table.measures)
     updates = ",\n        ".join(
         f"{m} = ARRAY[{', '.join(f't.{m}[{i}] + excluded.{m}[{i}]' for i in range(1, SLOTS + 1))}]"
@@ -154,18 +189,42 @@ def upsert_sql(table: RollupTable) -> str:
     )
     return f"""    INSERT INTO {table.name} AS t ({columns})
     SELECT {columns} FROM (
-        SELECT {dims}, f.day,
-               {arrays}
-          FROM (SELECT u.*, (u.at AT TIME ZONE 'UTC')::date AS day,
-                       extract(hour FROM u.at AT TIME ZONE 'UTC')::int AS hr
-                  FROM unnest(facts) u
-                 WHERE u.measure IN ({measures}){required}) f
-         GROUP BY {dims}, f.day
+        {aggregate_sql(table, "unnest(facts)")}
     ) a
      WHERE {nonzero}
      ORDER BY {", ".join(f"a.{k}" for k in table.key)}
     ON CONFLICT ({key}) DO UPDATE SET
         {updates}"""
+
+
+def view_sql(table: RollupTable) -> str:
+    """``<table>_live``: the table's rows and the pending facts summed the same way (a key
+    may appear twice; readers sum)."""
+    columns = ", ".join((*table.key, *table.measures))
+    return f"""CREATE VIEW {table.live} AS
+SELECT {columns} FROM {table.name}
+UNION ALL
+SELECT * FROM (
+        {aggregate_sql(table, PENDING)}
+) pending"""
+
+
+def fold_function_sql() -> str:
+    """``metrics_rollups_fold()``: move every pending fact this transaction can see into
+    the rollup tables (the caller holds ``FOLD_LOCK``)."""
+    return f"""CREATE OR REPLACE FUNCTION {FOLD}() RETURNS void LANGUAGE plpgsql AS $body$
+DECLARE
+    facts {FACT_TYPE}[];
+BEGIN
+    WITH folded AS (
+        DELETE FROM {PENDING} RETURNING measure, at, d, team_id, category_id, rep_id
+    )
+    SELECT array_agg(ROW(f.*)::{FACT_TYPE}) INTO facts FROM folded f;
+    IF facts IS NOT NULL THEN
+        PERFORM {APPLY}(facts);
+    END IF;
+END
+$body$"""
 
 
 def type_sql() -> str:
@@ -189,7 +248,7 @@ def rebuild_function_sql() -> str:
     """``metrics_rollups_rebuild()``: empty the rollups and apply every case and event
     again, a UTC month at a time (cases by ``opened_at``, events by ``occurred_at``, so each
     month's rows are written once and memory stays bounded)."""
-    deletes = "\n".join(f"    DELETE FROM {t.name};" for t in TABLES)
+    deletes = "\n".join(f"    DELETE FROM {t};" for t in (PENDING, *(t.name for t in TABLES)))
     month = " WHERE c.opened_at >= m AND c.opened_at < next_m"
     events = (
         "SELECT e.event_type, e.occurred_at, e.actor_id, c.team_id, c.category_id, "
@@ -240,21 +299,33 @@ def trigger_function_body(source: str, event: str) -> str:
     if event == "truncate" and source == "case":
         # DELETE, not TRUNCATE: a TRUNCATE of the case tables may list the rollups too
         # (Django's flush does), and a table cannot be truncated twice in one statement.
-        statement = ";\n    ".join(f"DELETE FROM {t.name}" for t in TABLES)
+        statement = ";\n    ".join(f"DELETE FROM {t}" for t in (PENDING, *(t.name for t in TABLES)))
     elif event == "truncate":
+        event_measures = ", ".join(f"'{m}'" for m in EVENT_MEASURES)
         statement = ";\n    ".join(
-            f"UPDATE {t.name} SET "
-            + ", ".join(f"{m} = {ZERO}" for m in t.event_measures)
-            + " WHERE "
-            + " OR ".join(f"{m} <> {ZERO}" for m in t.event_measures)
-            for t in TABLES
-            if t.event_measures
+            [f"DELETE FROM {PENDING} WHERE measure IN ({event_measures})"]
+            + [
+                f"UPDATE {t.name} SET "
+                + ", ".join(f"{m} = {ZERO}" for m in t.event_measures)
+                + " WHERE "
+                + " OR ".join(f"{m} <> {ZERO}" for m in t.event_measures)
+                for t in TABLES
+                if t.event_measures
+            ]
         )
     else:
         union = "\n        UNION ALL ".join(trigger_facts(source, event))
         statement = (
-            f"PERFORM {APPLY}(ARRAY(\n        SELECT ROW(x.*)::{FACT_TYPE} FROM (\n"
-            f"        {union}) x))"
+            f"INSERT INTO {PENDING} (measure, at, d, team_id, category_id, rep_id)\n"
+            "    SELECT x.measure, date_trunc('hour', x.at, 'UTC'), sum(x.d), x.team_id,\n"
+            "           x.category_id, x.rep_id\n"
+            "      FROM (\n"
+            f"        {union}\n"
+            "      ) AS x(measure, at, d, team_id, category_id, rep_id)\n"
+            "     GROUP BY 1, 2, 4, 5, 6 HAVING sum(x.d) <> 0;\n"
+            f"    IF FOUND AND pg_try_advisory_xact_lock({FOLD_LOCK}) THEN\n"
+            f"        PERFORM {FOLD}();\n"
+            "    END IF"
         )
     return f"\nBEGIN\n    {statement};\n    RETURN NULL;\nEND\n"
 
@@ -292,7 +363,9 @@ def install_sql() -> list[str]:
         *uninstall_sql(),
         type_sql(),
         apply_function_sql(),
+        fold_function_sql(),
         rebuild_function_sql(),
+        *(view_sql(table) for table in TABLES),
         *trigger_functions_sql(),
         *triggers_sql(),
     ]
@@ -310,8 +383,10 @@ def uninstall_sql() -> list[str]:
         for source in ("case", "event")
         for event in (*TRIGGER_EVENTS, "truncate")
     ]
+    statements += [f"DROP VIEW IF EXISTS {table.live}" for table in TABLES]
     statements += [
         f"DROP FUNCTION IF EXISTS {REBUILD}()",
+        f"DROP FUNCTION IF EXISTS {FOLD}()",
         f"DROP FUNCTION IF EXISTS {APPLY}({FACT_TYPE}[])",
         f"DROP TYPE IF EXISTS {FACT_TYPE}",
     ]
@@ -320,7 +395,7 @@ def uninstall_sql() -> list[str]:
 
 def function_names() -> list[str]:
     """Every function this module defines (a test compares their bodies with the database)."""
-    names = [APPLY, REBUILD]
+    names = [APPLY, FOLD, REBUILD]
     names += [
         function_name(source, event)
         for source in ("case", "event")
@@ -332,7 +407,8 @@ def function_names() -> list[str]:
 def function_bodies() -> dict[str, str]:
     """Each function's body (what PostgreSQL stores as ``prosrc``)."""
     bodies = {}
-    for statement in (apply_function_sql(), rebuild_function_sql(), *trigger_functions_sql()):
+    functions = (apply_function_sql(), fold_function_sql(), rebuild_function_sql())
+    for statement in (*functions, *trigger_functions_sql()):
         name = statement.split("FUNCTION ", 1)[1].split("(", 1)[0]
         bodies[name] = statement.split("$body$")[1]
     return bodies

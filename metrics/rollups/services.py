@@ -10,16 +10,17 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from metrics.rollups.ddl import REBUILD, ZERO
-from metrics.rollups.spec import TABLES, RollupTable
+from metrics.rollups.ddl import FOLD, REBUILD, ZERO
+from metrics.rollups.spec import PENDING, TABLES, RollupTable
 
 
 def _lock_rollups(cursor) -> None:  # type: ignore[no-untyped-def]
-    # EXCLUSIVE blocks the triggers' upserts (ROW EXCLUSIVE) but not readers: a case
-    # written during the rebuild waits at its trigger, and its delta lands after the
+    # EXCLUSIVE blocks the triggers' writes (ROW EXCLUSIVE) but not readers: a case
+    # written during the rebuild waits at its trigger, and its facts land after the
     # rebuild commits, on the rebuilt rows; the rebuild's reads, taken after the lock, see
-    # every write committed before it. Readers keep the old rows until the commit.
-    names = ", ".join(t.name for t in TABLES)
+    # every write committed before it. Readers keep the old rows until the commit. The
+    # pending table first: a writer appends there before it folds into the tables.
+    names = ", ".join((PENDING, *(t.name for t in TABLES)))
     cursor.execute(f"LOCK TABLE {names} IN EXCLUSIVE MODE")
 
 
@@ -59,12 +60,14 @@ def _nonzero_rows(table: RollupTable, relation: str) -> str:
 def rollups_check() -> list[RollupDifference]:
     """Compare the rollups with a fresh rebuild and leave them as they were.
 
-    The rebuild runs in a savepoint that is rolled back; an empty list means the
-    incrementally kept rows are exactly the rebuilt ones.
+    The pending facts are folded first (that changes how the rows are stored, not what
+    they add up to); the rebuild runs in a savepoint that is rolled back. An empty list
+    means the incrementally kept rows are exactly the rebuilt ones.
     """
     differences = []
     with transaction.atomic(), connection.cursor() as cursor:
         _lock_rollups(cursor)
+        cursor.execute(f"SELECT {FOLD}()")
         for table in TABLES:
             cursor.execute(
                 f"CREATE TEMPORARY TABLE kept_{table.name} ON COMMIT DROP AS "

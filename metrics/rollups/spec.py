@@ -49,6 +49,11 @@ class RollupTable:
     required: tuple[str, ...] = ()
 
     @property
+    def live(self) -> str:
+        """The view readers use: the table's rows plus the facts not folded in yet."""
+        return f"{self.name}_live"
+
+    @property
     def key(self) -> tuple[str, ...]:
         return (*self.dims, "day")
 
@@ -86,6 +91,9 @@ REP_DAY = RollupTable(
 )
 
 TABLES = (CATEGORY_DAY, OPENED_DAY, BACKLOG_DAY, REP_DAY)
+
+# Facts the triggers wrote and no transaction has folded into the tables yet (per UTC hour).
+PENDING = "metrics_rollup_pending"
 
 # Dimension name in a KpiFilter slice → the rollup column it filters.
 FILTER_DIMS = {"team": "team_id", "category": "category_id", "rep": "rep_id"}
