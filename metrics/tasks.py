@@ -28,5 +28,8 @@ def coaching_digest_enqueue() -> int:
 @shared_task(name="metrics.tasks.rollups_rebuild", acks_late=True)
 def rollups_rebuild() -> dict[str, int]:
     """Weekly: recompute the rollup tables from the cases (the triggers keep them exact;
-    this repairs anything written with the triggers disabled, e.g. by a raw restore)."""
-    return rollups.rollups_rebuild()
+    this repairs anything written with the triggers disabled, e.g. by a raw restore), then
+    compact them (the rebuild rewrites every row)."""
+    counts = rollups.rollups_rebuild()
+    rollups.rollups_compact()
+    return counts

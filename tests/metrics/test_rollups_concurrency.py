@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from cases.models import Case, CaseEvent
 from metrics.kpis.backlog import backlog_trend
 from metrics.models import RollupBacklogDay, RollupPendingFact
-from metrics.rollups import ddl, rollups_check
+from metrics.rollups import ddl, rollups_check, rollups_compact
 from metrics.types import KpiFilter
 from tests.metrics.builders import make_case
 
@@ -222,3 +222,20 @@ def test_while_another_writer_holds_the_fold_lock_facts_wait_and_still_count(org
     make_case(org, "c", "2026-03-04T08:00", org.rep_a2)
     assert not RollupPendingFact.objects.exists()
     assert rollups_check() == []
+
+
+def test_compaction_rewrites_the_tables_and_keeps_their_rows(org):
+    for i in range(6):
+        make_case(org, f"k{i}", f"2026-03-0{1 + i}T10:00", org.rep_a1)
+    rows = sorted(RollupBacklogDay.objects.values_list("team_id", "day", "opened"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_relation_filenode('metrics_rollup_backlog_day')")
+        (before,) = cursor.fetchone()
+        assert rollups_compact() is True
+        cursor.execute("SELECT pg_relation_filenode('metrics_rollup_backlog_day')")
+        (after,) = cursor.fetchone()
+    assert after != before  # rewritten
+    assert sorted(RollupBacklogDay.objects.values_list("team_id", "day", "opened")) == rows
+    assert rollups_check() == []
+    with transaction.atomic():
+        assert rollups_compact() is False

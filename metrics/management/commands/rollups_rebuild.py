@@ -1,5 +1,6 @@
-"""``manage.py rollups_rebuild [--check]``: recompute the rollup tables, or compare them with
-a recomputation without changing them (exit status 1 when they differ)."""
+"""``manage.py rollups_rebuild [--check | --compact]``: recompute the rollup tables (and
+compact them), compare them with a recomputation without changing them (exit status 1 when
+they differ), or only compact them (after ``seed_demo`` or a large import)."""
 
 from __future__ import annotations
 
@@ -8,21 +9,33 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from metrics.rollups import rollups_check, rollups_rebuild
+from metrics.rollups import rollups_check, rollups_compact, rollups_rebuild
 
 
 class Command(BaseCommand):
     help = "Recompute the rollup tables from the cases and events (or --check them)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
+        mode = parser.add_mutually_exclusive_group()
+        mode.add_argument(
             "--check",
             action="store_true",
             help="compare the tables with a recomputation and change nothing",
         )
+        mode.add_argument(
+            "--compact",
+            action="store_true",
+            help="only rewrite the tables compactly (after a bulk load)",
+        )
 
-    def handle(self, *args: Any, check: bool, **options: Any) -> None:
+    def handle(self, *args: Any, check: bool, compact: bool, **options: Any) -> None:
         started = time.perf_counter()
+        if compact:
+            if not rollups_compact():
+                raise CommandError("Cannot compact inside a transaction.")
+            elapsed = time.perf_counter() - started
+            self.stdout.write(self.style.SUCCESS(f"Rollups compacted in {elapsed:.1f}s."))
+            return
         if check:
             differences = rollups_check()
             for d in differences:
@@ -36,6 +49,7 @@ class Command(BaseCommand):
             )
             return
         counts = rollups_rebuild()
+        rollups_compact()
         rows = ", ".join(f"{table} {n:,}" for table, n in counts.items())
         self.stdout.write(
             self.style.SUCCESS(f"Rollups rebuilt in {time.perf_counter() - started:.1f}s: {rows}.")
