@@ -42,19 +42,23 @@ def rollups_rebuild() -> dict[str, int]:
 
 
 def rollups_compact() -> bool:
-    """Rewrite the rollup tables and the pending table compactly (``VACUUM FULL``).
+    """Rewrite the rollup tables compactly, in key order (``CLUSTER`` on the unique key),
+    and the pending table (``VACUUM FULL``).
 
     A bulk load (``seed_demo``, a large import, a rebuild) updates each row many times in
     one transaction and leaves the tables several times their live size, which the
-    unfiltered figures then read; this gives the space back. Each table is locked for
-    the seconds its rewrite takes. VACUUM cannot run inside a transaction: called inside
-    one (a caller's atomic block), this does nothing and returns False.
+    unfiltered figures then read; in key order, a team's or a rep's rows are also
+    contiguous for the filtered ones. Each table is locked for the seconds its rewrite
+    takes. Neither command runs inside a transaction: called inside one (a caller's atomic
+    block), this does nothing and returns False.
     """
     if connection.in_atomic_block:
         return False
     with connection.cursor() as cursor:
-        for name in (PENDING, *(t.name for t in TABLES)):
-            cursor.execute(f"VACUUM (FULL, ANALYZE) {name}")
+        cursor.execute(f"VACUUM (FULL, ANALYZE) {PENDING}")
+        for table in TABLES:
+            cursor.execute(f"CLUSTER {table.name} USING {table.key_index}")
+            cursor.execute(f"ANALYZE {table.name}")
     return True
 
 

@@ -49,6 +49,11 @@ class RollupTable:
     required: tuple[str, ...] = ()
 
     @property
+    def key_index(self) -> str:
+        """The unique key's index (``metrics.models``: ``rollup_<table>_key``)."""
+        return f"rollup_{self.name.removeprefix('metrics_rollup_')}_key"
+
+    @property
     def live(self) -> str:
         """The view readers use: the table's rows plus the facts not folded in yet."""
         return f"{self.name}_live"
