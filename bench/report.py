@@ -103,6 +103,12 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
     bulk = ingest.get("bulk_api")
     if bulk:
         floor = bulk.get("copy_floor") or {}
+        failed = bulk.get("failed_batches")
+        if failed:
+            lines.append(
+                f"bulk API: {failed} of {-(-bulk['cases'] // bulk['batch'])} batches failed "
+                f"(first error: {bulk['errors'][0][:120]}); cases/s counts stored cases only"
+            )
         lines.append(
             f"bulk API: {bulk['cases_per_s']:,} cases/s ({bulk['cases']:,} cases, "
             f"{bulk['batch']}-case batches, {bulk['clients']} clients; batch median "

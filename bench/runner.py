@@ -127,8 +127,9 @@ class Measurer:
             if first.ms >= 0.95 * self.timeout_ms:
                 row["timed_out"] = True
                 row["error"] = (
-                    f"timed out: a statement ran into the {self.options.statement_timeout_s:g}"
-                    " s statement_timeout"
+                    f"timed out: HTTP {first.status} after {first.ms / 1000:.0f} s (statement "
+                    f"timeout {self.options.statement_timeout_s:g} s, worker timeout "
+                    f"{self.options.statement_timeout_s + 60:g} s)"
                 )
             else:
                 row["error"] = first.body[:500].decode(errors="replace")
@@ -224,11 +225,12 @@ def _ingest(
             )
             bulk["copy_floor"] = ingestion.copy_floor(raw, source=source)
             rate = bulk["copy_floor"]["cases_with_events_per_s"]
-            bulk["copy_ratio"] = round(rate / bulk["cases_per_s"], 2) if rate else None
+            done = bulk["cases_per_s"]
+            bulk["copy_ratio"] = round(rate / done, 2) if rate and done else None
             out["bulk_api"] = bulk
             log(
                 f"bulk API: {bulk['cases_per_s']:,} cases/s; COPY floor {rate:,} cases/s "
-                f"with their events; errors: {len(bulk['errors'])}"
+                f"with their events; {bulk['failed_batches']} batches failed"
             )
         if options.csv_rows:
             source = f"{prefix}csv-{stamp}"

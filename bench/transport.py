@@ -58,7 +58,8 @@ class HttpTransport:
         if body is not None:
             headers["Content-Type"] = "application/json"
         for attempt in (1, 2):
-            if self.conn.sock is None:
+            reused = self.conn.sock is not None
+            if not reused:
                 self.conn.connect()  # outside the timer
             started = time.perf_counter()
             try:
@@ -66,9 +67,10 @@ class HttpTransport:
                 response = self.conn.getresponse()
                 data = response.read()
             except (ConnectionError, http.client.RemoteDisconnected):
-                # The server closed an idle kept-alive connection; once more, freshly.
                 self.conn.close()
-                if attempt == 2:
+                # Only a kept-alive connection the server had closed while idle is worth
+                # a second try; a fresh one dropped mid-request is the answer.
+                if not reused or attempt == 2:
                     raise
                 continue
             ms = (time.perf_counter() - started) * 1000

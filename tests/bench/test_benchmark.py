@@ -83,6 +83,7 @@ def test_benchmark_end_to_end_through_gunicorn(tmp_path):
 
     bulk = results["ingest"]["bulk_api"]
     assert bulk["results"] == {"created": 200} and bulk["errors"] == []
+    assert (bulk["stored"], bulk["failed_batches"]) == (200, 0)
     assert bulk["cases_per_s"] > 0
     assert bulk["copy_floor"]["cases"] == 200 and bulk["copy_floor"]["events"] > 200
     imported = results["ingest"]["csv_import"]
