@@ -155,26 +155,31 @@ def trigger_facts(source: str, event: str) -> list[str]:
 
 
 def cumulative(measure: str) -> str:
-    """The 25 cumulative hourly sums of ``measure`` over the facts ``f`` of one key."""
-    slots = ", ".join(
-        f"sum(f.d) FILTER (WHERE f.measure = '{measure}' AND f.hr < {k})" for k in range(1, SLOTS)
-    )
+    """The 25 cumulative hourly sums of ``measure`` over the hourly rows ``f`` of one key."""
+    slots = ", ".join(f"sum(f.{measure}) FILTER (WHERE f.hr < {k})" for k in range(1, SLOTS))
     return f"array_replace(ARRAY[0, {slots}], NULL, 0)::integer[]"
 
 
 def aggregate_sql(table: RollupTable, source: str) -> str:
     """The facts of ``source`` (rows with the fact type's columns) summed per key of
-    ``table``: its key columns and a cumulative array per measure."""
+    ``table``: its key columns and a cumulative array per measure.
+
+    First per key and UTC hour, a column per measure (one cheap hash aggregation that
+    merges the facts of other dimensions and measures), then the 24 slots per key.
+    """
     dims = ", ".join(f"f.{d}" for d in table.dims)
+    inner_dims = ", ".join(f"u.{d}" for d in table.dims)
     measures = ", ".join(f"'{m}'" for m in table.measures)
     required = "".join(f" AND u.{d} IS NOT NULL" for d in table.required)
+    hourly = ", ".join(f"sum(u.d) FILTER (WHERE u.measure = '{m}') AS {m}" for m in table.measures)
     arrays = ",\n               ".join(f"{cumulative(m)} AS {m}" for m in table.measures)
     return f"""SELECT {dims}, f.day,
                {arrays}
-          FROM (SELECT u.*, (u.at AT TIME ZONE 'UTC')::date AS day,
-                       extract(hour FROM u.at AT TIME ZONE 'UTC')::int AS hr
+          FROM (SELECT {inner_dims}, (u.at AT TIME ZONE 'UTC')::date AS day,
+                       extract(hour FROM u.at AT TIME ZONE 'UTC')::int AS hr, {hourly}
                   FROM {source} u
-                 WHERE u.measure IN ({measures}){required}) f
+                 WHERE u.measure IN ({measures}){required}
+                 GROUP BY {inner_dims}, day, hr) f
          GROUP BY {dims}, f.day"""
 
 
