@@ -197,6 +197,7 @@ def main() -> None:
         int(r["Request Count"]) for n, r in by_name.items() if n.startswith("POST")
     )
     result["errors"] = sum(int(r["Failure Count"]) for r in by_name.values())
+    result["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     result["finished_at"] = iso(datetime.now(UTC))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
