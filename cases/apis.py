@@ -208,7 +208,10 @@ class CaseBulkUpsertApi(APIView):
 
     @extend_schema(
         request=CaseSnapshotSerializer(many=True),
-        responses=inline_serializer("CaseBulkResponse", fields={"results": BulkResultSerializer}),
+        responses=inline_serializer(
+            "CaseBulkResponse",
+            fields={"results": serializers.ListField(child=BulkResultSerializer)},
+        ),
     )
     def post(self, request: Request) -> Response:
         items = request.data
