@@ -155,6 +155,10 @@ SPECTACULAR_SETTINGS = {
 # Per-rep figures below this many cases/responses say "insufficient data" instead of a number.
 SUPPORTMETRICS_MIN_SAMPLE = env.int("SUPPORTMETRICS_MIN_SAMPLE", default=10)
 
+# KPIs read the rollup tables where they answer exactly (docs/metrics.md); False reads the
+# case tables for every figure (a check, or a fallback while a rollup is rebuilt).
+SUPPORTMETRICS_ROLLUPS = env.bool("SUPPORTMETRICS_ROLLUPS", default=True)
+
 # Celery: eager and in-process unless a broker is configured.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
