@@ -6,16 +6,24 @@ field (dotted for nested ones) to its reasons.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, RestrictedError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
+
+from supportmetrics.outages import (
+    RETRY_AFTER_SECONDS,
+    database_unavailable_body,
+    database_unavailable_page,
+    is_database_unavailable,
+)
 
 
 class ApplicationError(Exception):
@@ -69,6 +77,12 @@ def error_body(message: str, code: str, extra: dict[str, Any] | None = None) -> 
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if is_database_unavailable(exc):  # a restart or failover, not a bug: retry (outages.py)
+        return Response(
+            database_unavailable_body(),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     if isinstance(exc, Http404):
@@ -121,7 +135,10 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Json
     return _json_error(404, "Not found.", "not_found")
 
 
-def handler500(request: HttpRequest) -> JsonResponse:
+def handler500(request: HttpRequest) -> HttpResponse:
+    # Django calls this inside its ``except``: the exception is still at hand.
+    if is_database_unavailable(sys.exc_info()[1]):
+        return database_unavailable_page(request)
     return _json_error(500, "Internal server error.", "server_error")
 
 

@@ -78,6 +78,15 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # JIT compilation costs 1–2 s on KPI queries whose row estimates cross its thresholds and
 # gains nothing on queries that answer in milliseconds: off for this service's sessions.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# After a database restart a reused connection is dead: check it before a request uses it
+# (one round trip), so only requests in flight during the outage fail (503, outages.py).
+DATABASES["default"].setdefault(
+    "CONN_HEALTH_CHECKS", env.bool("DJANGO_CONN_HEALTH_CHECKS", default=True)
+)
+# An unreachable host (not a refused port) must fail a request, not hang it for minutes.
+DATABASES["default"]["OPTIONS"].setdefault(
+    "connect_timeout", env.int("DJANGO_DB_CONNECT_TIMEOUT", default=5)
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
