@@ -304,8 +304,14 @@ def run(options: Options, log: Callable[[str], None] = print) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     ingest: dict[str, Any] = {}
     collect_static()
-    # The in-process requests render the dashboard with the same collected static files.
-    with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, HOST], STATIC_ROOT=STATIC_ROOT):
+    # The in-process requests render the dashboard with the same collected static files,
+    # under the benchmark's statement timeout rather than the KPI one (bench/settings.py).
+    with override_settings(
+        ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, HOST],
+        STATIC_ROOT=STATIC_ROOT,
+        KPI_STATEMENT_TIMEOUT_MS=int(options.statement_timeout_s * 1000),
+        RATE_LIMIT_ENABLED=False,
+    ):
         try:
             if server is not None:
                 server.start()

@@ -28,6 +28,7 @@ from cases.services import alerts as alert_services
 from dashboard import figures
 from dashboard.filters import FilterError, PageFilters, read_filters
 from metrics.stats import default_min_n
+from metrics.timeouts import KpiTimeout, kpi_statement_timeout
 from supportmetrics.exceptions import ApplicationError
 
 LOGIN_URL = "dashboard:login"
@@ -64,7 +65,8 @@ def error_page(
 
 def dashboard_view(view: PageView) -> PageView:
     """Login required (→ the login page); a user without a role gets 403; an out-of-scope
-    slice or object 404 and invalid filters 400, as HTML pages."""
+    slice or object 404 and invalid filters 400, as HTML pages. Pages are read under the KPI
+    statement timeout: past it, a 503 page."""
 
     @login_required(login_url=LOGIN_URL)
     @wraps(view)
@@ -78,7 +80,21 @@ def dashboard_view(view: PageView) -> PageView:
                 "Your login has no role here: ask an admin to link it to a representative.",
             )
         try:
+            if request.method in ("GET", "HEAD"):  # the pages that compute figures
+                with kpi_statement_timeout():
+                    return view(request, scope, *args, **kwargs)
             return view(request, scope, *args, **kwargs)
+        except KpiTimeout as timeout:
+            page = error_page(
+                request,
+                503,
+                "This took too long",
+                "These figures took too long to compute. Try again in a little while, or "
+                "choose a shorter period or a narrower slice.",
+                scope,
+            )
+            page["Retry-After"] = str(timeout.wait)
+            return page
         except Http404:
             return error_page(
                 request, 404, "Not found", "There is nothing here that you may see.", scope

@@ -122,7 +122,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     detail = getattr(exc, "detail", str(exc))
     codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
     code = codes if isinstance(codes, str) else "error"
-    response.data = error_body(str(detail), code)
+    extra: dict[str, Any] = {}
+    wait = getattr(exc, "wait", None)
+    if wait:  # a rate limit or a KPI time-out: DRF sent Retry-After; the body says it too
+        extra["retry_after"] = int(wait)
+    if isinstance(exc, exceptions.Throttled):
+        code = "rate_limited"
+    response.data = error_body(str(detail), code, extra)
     return response
 
 

@@ -12,7 +12,9 @@ added here from what the operation is:
 - 404: an object outside the caller's scope, an unknown page or cursor, a KPI filter naming
   someone out of scope;
 - 409: writes that can conflict (existing case, lifecycle transitions, objects in use);
-- 413/415: it takes a body (size limit, media type).
+- 413/415: it takes a body (size limit, media type);
+- 429: it is rate limited (supportmetrics/ratelimit.py), which every API view is;
+- 503: a KPI past its statement timeout (metrics/timeouts.py).
 
 Read-only fields are described as the rows they come from: a field reached through a
 nullable relation or column (``source="resolved_by"``, ``"response.nps"``) may be null, and a
@@ -50,6 +52,10 @@ ERROR_DESCRIPTIONS = {
     "409": "Conflicts with the stored state (case_exists, a lifecycle rule, in_use, …).",
     "413": "The body is over the size limit (request_too_large).",
     "415": "The body is neither JSON nor a form (unsupported_media_type).",
+    "429": "Over the rate limit (rate_limited); extra.retry_after and Retry-After say when "
+    "to try again.",
+    "503": "A KPI took longer than its time limit (kpi_timeout); Retry-After says when to "
+    "try again.",
 }
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -108,6 +114,10 @@ class AutoSchema(SpectacularAutoSchema):
             codes += ["401", "403"]
         if takes_body:
             codes += ["413", "415"]
+        if self.view.get_throttles():
+            codes.append("429")
+        if getattr(self.view, "answers_kpi_timeout", False):
+            codes.append("503")
         if domain:
             codes.append("404")
             if takes_body or any(p.get("in") == "query" for p in operation.get("parameters", [])):

@@ -42,6 +42,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "supportmetrics.middleware.RequestBodyLimitMiddleware",
     "supportmetrics.middleware.NulQueryStringMiddleware",
+    "supportmetrics.ratelimit.RateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -142,7 +143,45 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_THROTTLE_CLASSES": ["supportmetrics.ratelimit.ApiRateThrottle"],
 }
+
+# Rate limits (supportmetrics/ratelimit.py, docs/hardening.md "Limits"): "N/s|min|hour|day";
+# "off" lifts one. Counted in the cache, so shared by every worker when that is Redis.
+RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=True)
+RATE_LIMITS = {
+    "read": env("RATE_LIMIT_READ", default="600/min"),  # per user
+    "write": env("RATE_LIMIT_WRITE", default="120/min"),  # per user
+    "bulk": env("RATE_LIMIT_BULK", default="30/min"),  # per user: bulk upsert and CSV import
+    "anon": env("RATE_LIMIT_ANON", default="60/min"),  # per IP, API requests without a user
+    "survey": env("RATE_LIMIT_SURVEY", default="30/min"),  # per IP, survey API and pages
+    "login": env("RATE_LIMIT_LOGIN", default="10/min"),  # per IP, login form posts
+}
+# Proxies in front that append to X-Forwarded-For (0: the client is REMOTE_ADDR).
+RATE_LIMIT_NUM_PROXIES = env.int("RATE_LIMIT_NUM_PROXIES", default=0)
+RATE_LIMIT_CACHE = "default"
+# After the cache failed to answer, requests go uncounted this long before it is tried again.
+RATE_LIMIT_RETRY_SECONDS = env.int("RATE_LIMIT_RETRY_SECONDS", default=5)
+
+# The cache (rate-limit counters). REDIS_URL unset (development, the embedded path): a
+# per-process memory cache, so each worker counts on its own.
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="supportmetrics"),
+            # A Redis that stops answering costs a request at most this, then is skipped.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# KPI requests (API and dashboard pages) run under this statement timeout and answer 503
+# kpi_timeout past it (metrics/timeouts.py); 0 lifts it.
+KPI_STATEMENT_TIMEOUT_MS = env.int("KPI_STATEMENT_TIMEOUT_MS", default=10_000)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "supportmetrics API",

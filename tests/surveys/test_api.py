@@ -175,7 +175,8 @@ def test_the_schema_describes_the_survey_endpoint(api):
     path = response.json()["paths"]["/api/v1/surveys/{token}/"]
     assert path["get"]["operationId"] == "survey_retrieve"
     assert path["post"]["operationId"] == "survey_answer"
-    # 413/415: the body limit and the parsers answer before the view (supportmetrics/schema.py)
-    assert set(path["post"]["responses"]) == {"201", "400", "404", "410", "413", "415"}
-    assert set(path["get"]["responses"]) == {"200", "404", "410"}
+    # 413/415: the body limit and the parsers answer before the view (supportmetrics/schema.py);
+    # 429: the per-IP survey rate limit (supportmetrics/ratelimit.py)
+    assert set(path["post"]["responses"]) == {"201", "400", "404", "410", "413", "415", "429"}
+    assert set(path["get"]["responses"]) == {"200", "404", "410", "429"}
     assert path["post"]["security"] == [{}]  # no credentials: the signed token is the key
