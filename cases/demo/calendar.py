@@ -58,7 +58,11 @@ class Calendars:
         opens, length = self.opens[team, day], self.length[team, day]
         inside = (length > 0) & (at >= opens) & (at < opens + length)
         target_day = np.where((length > 0) & (at < opens), day, self.next_open[team, day])
-        return inside, self.opens[team, target_day]
+        opening = self.opens[team, target_day]
+        # Past the table's last open day there is no next opening to move to: leave the time
+        # where it is rather than move it back (a long case pushed beyond the table otherwise
+        # got events before its own opening at 5M cases).
+        return inside | (opening <= at), opening
 
 
 def weekly_hours(spec: TeamSpec) -> dict[str, list[list[str]]]:
