@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import APIRootView, DefaultRouter
 
-from cases import alert_apis, apis, survey_apis
+from cases import alert_apis, apis, audit_apis, survey_apis
 from cases.outbox_apis import urlpatterns as outbox_urlpatterns
 from cases.permissions import HasCaseRole
 
@@ -32,6 +32,7 @@ urlpatterns = [
     path("cases/<int:case_id>/events/", apis.CaseEventApi.as_view(), name="case-events"),
     path("surveys/<str:token>/", survey_apis.SurveyAnswerApi.as_view(), name="survey-answer"),
     *alert_apis.urlpatterns,
+    *audit_apis.urlpatterns,
     *outbox_urlpatterns,
     *router.urls,
 ]

