@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases import imports, selectors, services
+from cases.etags import case_etag
 from cases.filters import CaseFilter
 from cases.models import Account, Case, Category, Team
 from cases.permissions import AdminWritesOnly, CanIngest, HasCaseRole
@@ -36,8 +37,10 @@ from cases.serializers import (
     RepresentativeSerializer,
     TeamSerializer,
 )
+from idempotency.decorators import idempotent
 from supportmetrics.exceptions import ApplicationError, field_errors
 from supportmetrics.pagination import CaseCursorPagination
+from supportmetrics.preconditions import IF_MATCH_PARAMETER, etag_header, if_match
 
 BULK_MAX_ITEMS = 100
 
@@ -104,10 +107,17 @@ class CaseViewSet(
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
+    @extend_schema(parameters=[etag_header(200)])
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        case = self.get_object()
+        return Response(CaseDetailSerializer(case).data, headers={"ETag": case_etag(case)})
+
     @extend_schema(
         request=CaseCreateSerializer,
         responses={201: CaseDetailSerializer, 200: CaseDetailSerializer},
+        parameters=[etag_header(200, 201)],
     )
+    @idempotent
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         scope = scope_for(request.user)
         serializer = CaseCreateSerializer(data=request.data)
@@ -133,17 +143,36 @@ class CaseViewSet(
             raise ApplicationError(
                 "A case with this external id already exists.", code="case_exists", status_code=409
             )
-        body = CaseDetailSerializer(selectors.case_get(scope=scope, case_id=case.pk)).data
-        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        case = selectors.case_get(scope=scope, case_id=case.pk)
+        return Response(
+            CaseDetailSerializer(case).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            headers={"ETag": case_etag(case)},
+        )
 
-    @extend_schema(request=CaseUpdateSerializer, responses=CaseDetailSerializer)
+    @extend_schema(
+        request=CaseUpdateSerializer,
+        responses=CaseDetailSerializer,
+        parameters=[IF_MATCH_PARAMETER, etag_header(200, 412)],
+    )
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         case = self.get_object()
+        expected = if_match(request)
         serializer = CaseUpdateSerializer(data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
-        case = services.case_update(case=case, data=dict(serializer.validated_data))
-        scope = scope_for(request.user)
-        return Response(CaseDetailSerializer(selectors.case_get(scope=scope, case_id=case.pk)).data)
+        case = services.case_update(
+            case=case, data=dict(serializer.validated_data), if_match=expected
+        )
+        case = selectors.case_get(scope=scope_for(request.user), case_id=case.pk)
+        return Response(CaseDetailSerializer(case).data, headers={"ETag": case_etag(case)})
+
+    @extend_schema(
+        request=CaseUpdateSerializer,
+        responses=CaseDetailSerializer,
+        parameters=[IF_MATCH_PARAMETER, etag_header(200, 412)],
+    )
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().partial_update(request, *args, **kwargs)
 
 
 class CaseEventApi(APIView):
@@ -163,6 +192,7 @@ class CaseEventApi(APIView):
         request=CaseEventCreateSerializer,
         responses={201: CaseEventSerializer, 200: CaseEventSerializer},
     )
+    @idempotent
     def post(self, request: Request, case_id: int) -> Response:
         scope = scope_for(request.user)
         case = self._case(request, case_id)
@@ -213,6 +243,7 @@ class CaseBulkUpsertApi(APIView):
             fields={"results": serializers.ListField(child=BulkResultSerializer)},
         ),
     )
+    @idempotent
     def post(self, request: Request) -> Response:
         items = request.data
         if not isinstance(items, list):
@@ -330,6 +361,7 @@ class CaseImportApi(APIView):
             ),
         },
     )
+    @idempotent
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

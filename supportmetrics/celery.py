@@ -37,6 +37,12 @@ app.conf.beat_schedule = {
         "task": "metrics.tasks.rollups_rebuild",
         "schedule": crontab(hour=3, minute=15, day_of_week="sun"),
     },
+    # Idempotency keys past their 24 h replay period, and claims of requests that died.
+    "idempotency-records-purge": {
+        "task": "idempotency.tasks.idempotency_records_purge",
+        "schedule": crontab(minute=20),
+        "options": {"expires": 3000},
+    },
     # The weekly coaching digest to every active manager, Monday morning.
     "coaching-digest": {
         "task": "metrics.tasks.coaching_digest_enqueue",

@@ -38,11 +38,13 @@ class ApplicationError(Exception):
         code: str = "application_error",
         extra: dict[str, Any] | None = None,
         status_code: int | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
         self.extra = extra or {}
+        self.headers = headers or {}
         if status_code is not None:
             self.status_code = status_code
 
@@ -91,7 +93,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.PermissionDenied()
 
     if isinstance(exc, ApplicationError):
-        return Response(error_body(exc.message, exc.code, exc.extra), status=exc.status_code)
+        return Response(
+            error_body(exc.message, exc.code, exc.extra),
+            status=exc.status_code,
+            headers=exc.headers,
+        )
 
     if isinstance(exc, ProtectedError | RestrictedError):
         # Deleting a team, rep, account or category that cases still point at (PROTECT).

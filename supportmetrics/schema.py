@@ -52,11 +52,23 @@ ERROR_DESCRIPTIONS = {
     "409": "Conflicts with the stored state (case_exists, a lifecycle rule, in_use, …).",
     "413": "The body is over the size limit (request_too_large).",
     "415": "The body is neither JSON nor a form (unsupported_media_type).",
+    "412": "If-Match names a version that is no longer current (precondition_failed); "
+    "extra.etag and the ETag header give the current one.",
+    "422": "The Idempotency-Key was used for another request (idempotency_key_reused).",
+    "428": "If-Match is missing (precondition_required): read the object, send its ETag.",
     "429": "Over the rate limit (rate_limited); extra.retry_after and Retry-After say when "
     "to try again.",
     "503": "A KPI took longer than its time limit (kpi_timeout); Retry-After says when to "
     "try again.",
 }
+
+# What these request headers add to an operation's errors, whatever the view declares
+# itself (idempotency/decorators.py, cases/etags.py).
+HEADER_ERRORS = {
+    ("Idempotency-Key", False): ("400", "409", "422"),
+    ("If-Match", True): ("412", "428"),
+}
+IN_FLIGHT = " idempotency_key_in_flight: a request with this Idempotency-Key is running."
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -126,13 +138,23 @@ class AutoSchema(SpectacularAutoSchema):
                 codes.append("409")
         return sorted(codes)
 
+    def _header_error_codes(self, operation: dict[str, Any]) -> list[str]:
+        codes: list[str] = []
+        for parameter in operation.get("parameters", []):
+            if parameter.get("in") == "header":
+                key = (parameter["name"], bool(parameter.get("required")))
+                codes += HEADER_ERRORS.get(key, ())
+        return codes
+
     def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         operation: dict[str, Any] | None = super().get_operation(*args, **kwargs)
         if operation is None:
             return None
         responses = operation["responses"]
         declared = any(code.startswith("4") for code in responses)  # the view lists its own
-        for code in self._error_codes(operation, domain=not declared):
+        header_codes = self._header_error_codes(operation)
+        codes = set(self._error_codes(operation, domain=not declared)) | set(header_codes)
+        for code in sorted(codes):
             if code in responses:
                 continue
             response = self._get_response_for_code(  # type: ignore[no-untyped-call]
@@ -140,4 +162,6 @@ class AutoSchema(SpectacularAutoSchema):
             )
             response["description"] = ERROR_DESCRIPTIONS[code]
             responses[code] = response
+        if "422" in header_codes:
+            responses["409"]["description"] = responses["409"].get("description", "") + IN_FLIGHT
         return operation

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from cases.etags import case_etag
 from cases.models import Account, Case, CaseEvent, CaseStatus, Category, Representative, Team
 from cases.services.durations import duration_updates, team_calendar
 from cases.services.surveys import survey_invitation_create_for_resolution
@@ -111,13 +113,30 @@ def case_create(
 
 
 @transaction.atomic
-def case_update(*, case: Case, data: dict[str, Any]) -> Case:
-    """Edit a case's descriptive fields. Status and assignment change only through events."""
+def case_update(
+    *, case: Case, data: dict[str, Any], if_match: Collection[str] | None = None
+) -> Case:
+    """Edit a case's descriptive fields. Status and assignment change only through events.
+
+    ``if_match``: the versions (``cases.etags.case_etag``) the caller read; the edit is
+    refused (412 ``precondition_failed``) unless the stored case is one of them. Compared
+    under the row lock, so of two edits made from the same version only the first wins.
+    ``None`` edits whatever the version.
+    """
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
         name = sorted(unknown)[0]
         raise _field_error(name, "This field changes through case events, not by editing.")
     case = Case.objects.select_for_update().get(pk=case.pk)
+    current = case_etag(case)
+    if if_match is not None and current not in if_match:
+        raise ApplicationError(
+            "The case changed since you read it; read it again and redo your change.",
+            code="precondition_failed",
+            status_code=412,
+            extra={"etag": current},
+            headers={"ETag": current},
+        )
     new_category = data.get("category")
     if new_category is not None and new_category.pk != case.category_id:
         ensure_category_takes_cases(new_category)

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "cases",
     "metrics",
     "dashboard",
+    "idempotency",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth.hashers import make_password
 from rest_framework.test import APIClient
 
+from cases.etags import case_etag
 from cases.models import Account, Case, CaseEvent, Category, Representative, Team
 from tests.conftest import ROLES
 from tests.factories import T0, AccountFactory, CaseFactory, CategoryFactory, UserFactory
@@ -206,7 +207,10 @@ def test_creating_an_existing_case_outside_ones_scope_is_a_conflict(org, client_
 def test_case_update(role, expected, role_client, cases):
     case = cases["a1"]
     response = role_client(role).patch(
-        f"/api/v1/cases/{case.pk}/", {"subject": "edited"}, format="json"
+        f"/api/v1/cases/{case.pk}/",
+        {"subject": "edited"},
+        format="json",
+        HTTP_IF_MATCH=case_etag(Case.objects.get(pk=case.pk)),
     )
     check(response, expected)
     case.refresh_from_db()

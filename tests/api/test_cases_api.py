@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from cases.etags import case_etag
 from cases.models import Case, CaseEvent, CaseStatus
 from tests.factories import T0, AccountFactory, CaseFactory, CategoryFactory
 
@@ -15,6 +16,11 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 H = timedelta(hours=1)
 D = timedelta(days=1)
 NOW_JSON = "2026-04-01T09:00:00Z"  # tests.conftest.NOW, as the API renders it
+
+
+def etag(case: Case) -> str:
+    """If-Match for an update: the case's version as stored."""
+    return case_etag(Case.objects.get(pk=case.pk))
 
 
 def iso(moment) -> str:
@@ -287,6 +293,7 @@ def test_patch_edits_the_editable_fields(org, client_for, clock):
             "subject": "Edited",
         },
         format="json",
+        HTTP_IF_MATCH=etag(case),
     )
     assert response.status_code == 200, response.content
     body = response.json()
@@ -325,7 +332,7 @@ def test_patch_edits_the_editable_fields(org, client_for, clock):
 def test_patch_can_clear_the_account(org, client_for):
     case = CaseFactory(assignee=org.rep_a1, status=CaseStatus.OPEN)
     response = client_for(org.admin).patch(
-        f"/api/v1/cases/{case.pk}/", {"account": None}, format="json"
+        f"/api/v1/cases/{case.pk}/", {"account": None}, format="json", HTTP_IF_MATCH=etag(case)
     )
     assert response.status_code == 200
     assert response.json()["account"] is None
@@ -346,7 +353,10 @@ def test_patch_can_clear_the_account(org, client_for):
 def test_patch_of_a_non_editable_field_answers_400_naming_it(org, client_for, field, value):
     case = CaseFactory(assignee=org.rep_a1, status=CaseStatus.OPEN)
     response = client_for(org.admin).patch(
-        f"/api/v1/cases/{case.pk}/", {field: value, "subject": "x"}, format="json"
+        f"/api/v1/cases/{case.pk}/",
+        {field: value, "subject": "x"},
+        format="json",
+        HTTP_IF_MATCH=etag(case),
     )
     reason = "Not an editable field; status and assignment change through events."
     assert response.status_code == 400
@@ -363,7 +373,7 @@ def test_patch_into_an_inactive_category_answers_400(org, client_for):
     CategoryFactory(slug="legacy", active=False)
     case = CaseFactory(category=org.category)
     response = client_for(org.admin).patch(
-        f"/api/v1/cases/{case.pk}/", {"category": "legacy"}, format="json"
+        f"/api/v1/cases/{case.pk}/", {"category": "legacy"}, format="json", HTTP_IF_MATCH=etag(case)
     )
     reason = "Category 'legacy' is inactive and takes no new cases."
     assert response.status_code == 400

@@ -35,7 +35,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from cases import services
-from cases.models import CaseEvent, OutboundEmail, SurveyInvitation
+from cases.etags import case_etag
+from cases.models import Case, CaseEvent, OutboundEmail, SurveyInvitation
 from cases.services.surveys import survey_answer_record
 from cases.survey_links import survey_token
 from tests.conftest import NOW
@@ -147,6 +148,7 @@ class Row:
     body: Callable[[Any, str], Any] | None = None
     format: str = "json"
     personal_data: Callable[[str, str], set[str]] = field(default=no_personal_data)
+    headers: Callable[[Any, str], dict[str, str]] | None = None
 
 
 def fixed(path: str) -> Callable[[Any, str], str]:
@@ -208,6 +210,11 @@ def case_body(data: Any, obj: str) -> dict[str, Any]:
         "channel": "chat",
         "opened_at": (NOW - timedelta(hours=2)).isoformat(),
     }
+
+
+def current_etag(data: Any, obj: str) -> dict[str, str]:
+    """Updates need the case's version (If-Match, docs/api.md): the one it has now."""
+    return {"HTTP_IF_MATCH": case_etag(Case.objects.get(pk=data.case[obj]))}
 
 
 def event_body(data: Any, obj: str) -> dict[str, Any]:
@@ -292,12 +299,14 @@ ENDPOINTS: dict[tuple[str, str], Row] = {
         scoped(ALLOWED),
         lambda d, o: {"subject": "Changed"},
         personal_data=case_detail_personal_data,
+        headers=current_etag,
     ),
     ("cases:case-detail", "PATCH"): Row(
         of("/api/v1/cases/{}/", "case"),
         scoped(200),
         lambda d, o: {"subject": "Changed"},
         personal_data=case_detail_personal_data,
+        headers=current_etag,
     ),
     ("cases:case-events", "GET"): Row(of("/api/v1/cases/{}/events/", "case"), scoped(200)),
     ("cases:case-events", "POST"): Row(
@@ -658,6 +667,8 @@ def test_authorization(key, role, obj, world, clients):
             kwargs = (
                 {"data": body} if row.format == "form" else {"data": body, "format": "multipart"}
             )
+    if row.headers is not None:
+        kwargs.update(row.headers(world, obj))
     response = getattr(client, method.lower())(url, **kwargs)
 
     expected = row.expected(role, obj)
