@@ -6,12 +6,27 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
+from rest_framework.parsers import MultiPartParser
 
 from supportmetrics.exceptions import error_body
 
 
+def _takes_uploads(path: str) -> bool:
+    """Does the view at ``path`` parse multipart bodies (the CSV import)? Elsewhere a
+    multipart body gets the JSON limit: calling it an upload must not buy 50 MB."""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return False
+    view = getattr(match.func, "cls", None) or getattr(match.func, "view_class", None)
+    parsers = getattr(view, "parser_classes", ())
+    return any(isinstance(p, type) and issubclass(p, MultiPartParser) for p in parsers)
+
+
 class RequestBodyLimitMiddleware:
-    """Refuse oversize bodies: JSON bodies above the JSON limit, uploads above the upload limit.
+    """Refuse oversize bodies: uploads (multipart, to a view that takes them) above the upload
+    limit, every other body above the JSON limit.
 
     Django's own DATA_UPLOAD_MAX_MEMORY_SIZE answers 400 and only for form data; clients
     deserve a 413 that says which limit they hit.
@@ -25,7 +40,9 @@ class RequestBodyLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        is_upload = request.content_type == "multipart/form-data"
+        is_upload = request.content_type == "multipart/form-data" and _takes_uploads(
+            request.path_info
+        )
         limit = (
             settings.SUPPORTMETRICS_MAX_UPLOAD_BYTES
             if is_upload

@@ -296,3 +296,48 @@ def api_schema(org, client_for):
     response = client_for(org.admin).get("/api/schema/", {"format": "json"})
     assert response.status_code == 200
     return response.json()
+
+
+# --- request body size (supportmetrics/middleware.py) -----------------------------------
+
+
+def _multipart(size: int) -> tuple[bytes, str]:
+    boundary = "limits-boundary"
+    body = (
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="cases"; filename="cases.csv"\r\n'
+        "Content-Type: text/csv\r\n\r\n" + "x" * size + f"\r\n--{boundary}--\r\n"
+    ).encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def test_an_upload_over_the_upload_limit_answers_413(org, client_for, settings):
+    settings.SUPPORTMETRICS_MAX_JSON_BODY_BYTES = 1_000
+    settings.SUPPORTMETRICS_MAX_UPLOAD_BYTES = 5_000
+    client = client_for(org.integration)
+    body, content_type = _multipart(6_000)
+    response = client.generic("POST", "/api/v1/cases/import/", body, content_type)
+    assert response.status_code == 413
+    assert response.json() == {
+        "message": f"Request body is {len(body)} bytes; the limit is 5000 bytes.",
+        "code": "request_too_large",
+        "extra": {"limit_bytes": 5_000},
+    }
+    # Above the JSON limit but within the upload limit: the import reads the file (and finds
+    # no header in it).
+    body, content_type = _multipart(2_000)
+    response = client.generic("POST", "/api/v1/cases/import/", body, content_type)
+    assert response.status_code == 400
+    assert response.json()["message"].startswith(
+        "cases: Line 1 must be the header of the cases CSV file: unknown column(s) 'xxx"
+    )
+
+
+def test_a_multipart_body_elsewhere_gets_the_json_limit(org, client_for, settings):
+    settings.SUPPORTMETRICS_MAX_JSON_BODY_BYTES = 1_000
+    settings.SUPPORTMETRICS_MAX_UPLOAD_BYTES = 5_000
+    body, content_type = _multipart(2_000)
+    for path in ("/api/v1/cases/", "/api/v1/cases/bulk/", "/s/bogus/", "/dashboard/login/"):
+        response = client_for(org.admin).generic("POST", path, body, content_type)
+        assert response.status_code == 413, path
+        assert response.json()["extra"] == {"limit_bytes": 1_000}
