@@ -52,10 +52,6 @@ ERROR_DESCRIPTIONS = {
     "409": "Conflicts with the stored state (case_exists, a lifecycle rule, in_use, …).",
     "413": "The body is over the size limit (request_too_large).",
     "415": "The body is neither JSON nor a form (unsupported_media_type).",
-    "429": "Over the rate limit (rate_limited); extra.retry_after and Retry-After say when "
-    "to try again.",
-    "503": "A KPI took longer than its time limit (kpi_timeout); Retry-After says when to "
-    "try again.",
     "412": "If-Match names a version that is no longer current (precondition_failed); "
     "extra.etag and the ETag header give the current one.",
     "422": "The Idempotency-Key was used for another request (idempotency_key_reused).",
