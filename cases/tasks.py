@@ -152,3 +152,11 @@ def survey_reminders_enqueue() -> int:
     from cases.services.surveys import survey_reminders_enqueue as enqueue_reminders
 
     return enqueue_reminders(now=timezone.now())
+
+
+@shared_task(name="cases.tasks.personal_data_purge", acks_late=True)
+def personal_data_purge() -> dict[str, object]:
+    """Beat, weekly: erase the personal data of cases past PERSONAL_DATA_RETENTION_DAYS."""
+    from cases.services.retention import personal_data_purge as purge
+
+    return purge(now=timezone.now()).as_dict()

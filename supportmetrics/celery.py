@@ -48,4 +48,10 @@ app.conf.beat_schedule = {
         "task": "metrics.tasks.coaching_digest_enqueue",
         "schedule": crontab(hour=6, minute=0, day_of_week="mon"),
     },
+    # Personal data of cases closed longer ago than PERSONAL_DATA_RETENTION_DAYS erased
+    # (docs/hardening.md); idempotent, so a missed or doubled week costs nothing.
+    "personal-data-purge": {
+        "task": "cases.tasks.personal_data_purge",
+        "schedule": crontab(hour=4, minute=30, day_of_week="sun"),
+    },
 }

@@ -320,3 +320,7 @@ PGHISTORY_ADMIN_LIST_DISPLAY = [
     "url",
     "pgh_context",
 ]
+
+# Personal data of cases resolved or closed longer ago than this is erased by the weekly
+# purge (docs/hardening.md, "Personal data and retention").
+PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=730)
