@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -30,12 +31,20 @@ _UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
 
 
 def is_database_unavailable(exc: BaseException | None) -> bool:
-    """True when ``exc`` says the database cannot be reached, not that a statement failed."""
-    if isinstance(exc, InterfaceError):  # e.g. "the connection is closed"
+    """True when ``exc`` says the database cannot be reached, not that a statement failed.
+
+    Django's wrappers carry the driver's error as their cause; statements that run on the
+    raw psycopg connection (cases/services/sql.py) raise psycopg's own errors.
+    """
+    if isinstance(exc, InterfaceError | psycopg.InterfaceError):  # "the connection is closed"
         return True
-    if not isinstance(exc, OperationalError):
+    if isinstance(exc, OperationalError):
+        driver_error = exc.__cause__
+    elif isinstance(exc, psycopg.OperationalError):
+        driver_error = exc
+    else:
         return False
-    sqlstate = getattr(exc.__cause__, "sqlstate", None)
+    sqlstate = getattr(driver_error, "sqlstate", None)
     if sqlstate is None:
         # libpq's own errors carry no SQLSTATE: connection refused or timed out, "server
         # closed the connection unexpectedly", "consuming input failed".

@@ -46,10 +46,22 @@ UNAVAILABLE = {
         psycopg.InterfaceError("the connection is closed"), InterfaceError
     ),
 }
+# Statements on the raw psycopg connection (cases/services/sql.py) raise psycopg's errors.
+UNAVAILABLE.update(
+    {
+        "raw: server closed": psycopg.OperationalError(
+            "consuming input failed: server closed the connection unexpectedly"
+        ),
+        "raw: admin shutdown": psycopg.errors.AdminShutdown("terminating connection"),
+        "raw: closed connection": psycopg.InterfaceError("the connection is closed"),
+    }
+)
 # Errors of one statement: not an outage (a time-out is metrics/timeouts.py's; others stay 500).
 NOT_UNAVAILABLE = {
     "statement timeout": wrapped(psycopg.errors.QueryCanceled("canceling statement")),
     "deadlock": wrapped(psycopg.errors.DeadlockDetected("deadlock detected")),
+    "raw: statement timeout": psycopg.errors.QueryCanceled("canceling statement"),
+    "raw: unique violation": psycopg.errors.UniqueViolation("duplicate key"),
     "not an operational error": RuntimeError("boom"),
 }
 
