@@ -25,6 +25,8 @@ from cases.audit_selectors import (
 from cases.models.audit import AUDITED_MODELS
 from cases.outbox_apis import IsAdminRole
 
+MAX_ID = 2**63 - 1  # bigint: a larger id is a validation error, not a database error
+
 
 class AuditCursorPagination(CursorPagination):
     """Newest first (the time of each change, ``clock_timestamp()``); ties by event id."""
@@ -81,8 +83,8 @@ class AuditEventListApi(APIView):
 
     class FilterSerializer(serializers.Serializer):
         model = serializers.ChoiceField(choices=sorted(AUDITED_MODELS), required=False)
-        object_id = serializers.IntegerField(min_value=1, required=False)
-        actor = serializers.IntegerField(min_value=1, required=False)
+        object_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+        actor = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
         since = serializers.DateTimeField(required=False)
         until = serializers.DateTimeField(required=False)
 

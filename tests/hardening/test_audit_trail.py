@@ -257,6 +257,7 @@ def test_bad_filters_are_validation_errors(org, client_for):
     assert response.status_code == 400
     assert response.json()["code"] == "validation_error"
     assert admin.get(AUDIT, {"model": "account"}).status_code == 400
+    assert admin.get(AUDIT, {"actor": 2**63}).status_code == 400
 
 
 def test_cursor_pagination_and_date_window(org, client_for):
