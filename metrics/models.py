@@ -162,6 +162,35 @@ class RollupRepDay(models.Model):
         return f"{self.day} rep {self.rep_id} team {self.team_id}: {self.opened[-1]} opened"
 
 
+class RollupResolvedDay(models.Model):
+    """Per UTC day × team: the cases whose latest resolution (``resolved_at``) falls in each
+    hour, with their first-contact counts, hourly cumulative.
+
+    A case counts under its current team from its folded counts (responses, reopens), so
+    a reopening or a late agent response moves it, as it moves the FCR of the case tables.
+    Read by the first contact resolution KPI.
+    """
+
+    day = models.DateField()
+    team = _dimension(Team)
+    resolved_cases = _hours()
+    zero_touch = _hours()
+    touched = _hours()
+    one_touch = _hours()
+    reopened_cases = _hours()
+
+    class Meta:
+        db_table = "metrics_rollup_resolved_day"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "day"], name="rollup_resolved_day_key", nulls_distinct=False
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} team {self.team_id}: {self.resolved_cases[-1]} resolved"
+
+
 class RollupPendingFact(models.Model):
     """A change the triggers recorded and no transaction has folded into the rollups yet.
 

@@ -19,6 +19,10 @@ Definitions (docs/metrics.md#first-contact-resolution):
   report ``insufficient_data`` and no value.
 - The counts are the case's folded history (responses and reopens so far), so a window's
   FCR can fall later when one of its cases is reopened — as Zendesk's does.
+
+Overall and per team, the counts come from the per-team rollup
+(``metrics_rollup_resolved_day``, metrics.rollups) when it answers exactly: no slice but
+team, window edges on whole UTC hours in a whole-hour zone. Otherwise from the cases.
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from metrics.kpis.times import group_key_sql, grouped_parts
+from metrics.kpis.times import LABELS, group_key_sql, grouped_parts
+from metrics.rollups.read import moment_params, rollup_slice_sql, serves
+from metrics.rollups.spec import RESOLVED_DAY
 from metrics.sql import fetch_dicts, slice_sql
 from metrics.stats import Proportion, default_min_n, proportion
 from metrics.types import KpiFilter
@@ -81,6 +87,63 @@ SELECT agg.*, {label} AS label
 """
 
 
+def _window_count(measure: str) -> str:
+    """A row's count of ``measure`` in [start, end): its cumulative count before ``end``
+    minus its count before ``start`` (rows of days before ``start`` are not read)."""
+    at_end = (
+        f"CASE WHEN r.day < %(end_day)s THEN r.{measure}[25] ELSE r.{measure}[%(end_slot)s] END"
+    )
+    at_start = f"CASE WHEN r.day = %(start_day)s THEN r.{measure}[%(start_slot)s] ELSE 0 END"
+    return f"coalesce(sum(({at_end}) - ({at_start})), 0)"
+
+
+# The same counts from the per-team rollup (overall, or per team).
+FCR_ROLLUP_SQL = f"""
+WITH agg AS (
+    SELECT {{overall}} AS overall, {{group_key}} AS key,
+           {_window_count("resolved_cases")} AS resolved,
+           {_window_count("zero_touch")} AS zero_touch,
+           {_window_count("touched")} AS touched,
+           {_window_count("one_touch")} AS one_touch,
+           {_window_count("reopened_cases")} AS reopened
+      FROM metrics_rollup_resolved_day_live r
+     WHERE r.day >= %(start_day)s AND r.day <= %(end_day)s AND {{slice}}
+     GROUP BY GROUPING SETS ({{grouping_sets}})
+)
+SELECT agg.*, {{label}} AS label
+  FROM agg {{label_join}}
+ WHERE agg.overall OR agg.resolved <> 0
+ ORDER BY agg.overall DESC, label NULLS LAST, agg.key NULLS LAST
+"""
+
+
+def _from_rollup(f: KpiFilter, group_by: str | None) -> list[dict[str, Any]] | None:
+    """The overall and per-team rows from the rollup, or None when it cannot answer."""
+    if group_by not in (None, "team") or not serves(f, RESOLVED_DAY, bounds=(f.start, f.end)):
+        return None
+    condition, params = rollup_slice_sql(f, RESOLVED_DAY)
+    parts = {
+        "overall": "TRUE",
+        "group_key": "NULL::bigint",
+        "grouping_sets": "()",
+        "label": "NULL::text",
+        "label_join": "",
+    }
+    if group_by == "team":
+        table, column = LABELS["team"]
+        parts = {
+            "overall": "grouping(r.team_id) = 1",
+            "group_key": "r.team_id",
+            "grouping_sets": "(), (r.team_id)",
+            "label": f"l.{column}",
+            "label_join": f"LEFT JOIN {table} l ON NOT agg.overall AND l.id = agg.key",
+        }
+    sql = FCR_ROLLUP_SQL.format(**parts, slice=condition)
+    return fetch_dicts(
+        sql, {**moment_params("start", f.start), **moment_params("end", f.end), **params}
+    )
+
+
 def kpi_first_contact_resolution(
     *, f: KpiFilter, now: datetime, group_by: str | None = None, min_n: int | None = None
 ) -> FcrResult:
@@ -93,15 +156,17 @@ def kpi_first_contact_resolution(
     if group_by is not None and group_by not in GROUP_BY_CHOICES:
         raise ValueError(f"FCR cannot be grouped by {group_by!r}.")
     min_n = default_min_n() if min_n is None else min_n
-    condition, params = slice_sql(f, alias="c", rep_column="resolved_by_id")
-    key = (
-        group_key_sql(group_by, stamp="resolved_at", rep_column="resolved_by_id")
-        if group_by
-        else ""
-    )
-    parts = grouped_parts(group_by=group_by, key=key)
-    sql = FCR_SQL.format(**parts, slice=condition)
-    rows = fetch_dicts(sql, {"start": f.start, "end": f.end, **params})
+    rows = _from_rollup(f, group_by)
+    if rows is None:
+        condition, params = slice_sql(f, alias="c", rep_column="resolved_by_id")
+        key = (
+            group_key_sql(group_by, stamp="resolved_at", rep_column="resolved_by_id")
+            if group_by
+            else ""
+        )
+        parts = grouped_parts(group_by=group_by, key=key)
+        sql = FCR_SQL.format(**parts, slice=condition)
+        rows = fetch_dicts(sql, {"start": f.start, "end": f.end, **params})
     return FcrResult(
         group_by=group_by,
         overall=_figure(rows[0], min_n=None),

@@ -22,11 +22,14 @@ A *fact* (type ``metrics_rollup_fact``) is one thing that happened, with a sign:
 Triggers (``FOR EACH STATEMENT`` with transition tables, one per event: a bulk statement
 costs one aggregation, not one call per row):
 
-- ``cases_case`` INSERT: +1 ``opened`` per new case.
-- ``cases_case`` UPDATE: ``opened`` of the new rows minus the old rows (zero unless
-  ``opened_at``, team, category or assignee changed); and the resolved/reopened events of
+- ``cases_case`` INSERT: +1 ``opened`` per new case, and its resolution measures if it is
+  resolved.
+- ``cases_case`` UPDATE: ``opened`` and the resolution measures of the new rows minus the
+  old rows (zero unless ``opened_at``, ``resolved_at``, ``resolved_by``, the response or
+  reopen counts, team, category or assignee changed); and the resolved/reopened events of
   each case whose team or assignee changed move from the old values to the new ones.
-- ``cases_case`` DELETE: −1 ``opened``, and the case's events still in the table.
+- ``cases_case`` DELETE: −1 ``opened`` and its resolution measures, and the case's events
+  still in the table.
 - ``cases_caseevent`` INSERT/UPDATE/DELETE: ± the resolved/reopened events, under their
   case's current dimensions (events of a case deleted earlier in the transaction were
   counted out with it).
@@ -69,6 +72,22 @@ def case_facts(relation: str, sign: int, where: str = "") -> str:
     return (
         f"SELECT 'opened'::text, c.opened_at, {sign}, c.team_id, c.category_id, "
         f"c.assignee_id FROM {relation} c{where}"
+    )
+
+
+def resolution_facts(relation: str, sign: int, where: str = "") -> str:
+    """The resolution measures of each resolved case row of ``relation`` (``resolved_at``
+    set), at ``resolved_at``, with ``resolved_by`` as the rep: a row per measure it counts in
+    (metrics.rollups.spec; the definitions are metrics.kpis.fcr's)."""
+    condition = " AND ".join(filter(None, ["c.resolved_at IS NOT NULL", where]))
+    return (
+        f"SELECT v.measure, c.resolved_at, {sign}, c.team_id, c.category_id, "
+        f"c.resolved_by_id FROM {relation} c CROSS JOIN LATERAL (VALUES "
+        "('resolved_cases', TRUE), ('zero_touch', c.agent_response_count = 0), "
+        "('touched', c.agent_response_count >= 1), "
+        "('one_touch', c.agent_response_count = 1 AND c.reopened_count = 0), "
+        "('reopened_cases', c.reopened_count > 0)) AS v(measure, counts) "
+        f"WHERE {condition} AND v.counts"
     )
 
 
@@ -129,15 +148,18 @@ def trigger_facts(source: str, event: str) -> list[str]:
     """The fact queries of the trigger on ``source`` (``case``/``event``) for ``event``."""
     if source == "case":
         return {
-            "insert": [case_facts("new_rows", +1)],
+            "insert": [case_facts("new_rows", +1), resolution_facts("new_rows", +1)],
             "update": [
                 case_facts("new_rows", +1),
                 case_facts("old_rows", -1),
+                resolution_facts("new_rows", +1),
+                resolution_facts("old_rows", -1),
                 event_facts(stored_events_of(MOVED_CASES, "old_"), -1),
                 event_facts(stored_events_of(MOVED_CASES, "new_"), +1),
             ],
             "delete": [
                 case_facts("old_rows", -1),
+                resolution_facts("old_rows", -1),
                 event_facts(stored_events_of("SELECT * FROM old_rows"), -1),
             ],
         }[event]
@@ -251,8 +273,8 @@ def apply_function_sql() -> str:
 
 def rebuild_function_sql() -> str:
     """``metrics_rollups_rebuild()``: empty the rollups and apply every case and event
-    again, a UTC month at a time (cases by ``opened_at``, events by ``occurred_at``, so each
-    month's rows are written once and memory stays bounded)."""
+    again, a UTC month at a time (cases by ``opened_at`` and by ``resolved_at``, events by
+    ``occurred_at``, so each month's rows are written once and memory stays bounded)."""
     deletes = "\n".join(f"    DELETE FROM {t};" for t in (PENDING, *(t.name for t in TABLES)))
     month = " WHERE c.opened_at >= m AND c.opened_at < next_m"
     events = (
@@ -261,11 +283,18 @@ def rebuild_function_sql() -> str:
         "WHERE e.event_type IN ('resolved', 'reopened') "
         "AND e.occurred_at >= m AND e.occurred_at < next_m"
     )
-    facts = f"{case_facts(CASE_TABLE, +1, month)}\n            UNION ALL {event_facts(events, +1)}"
+    resolved = "c.resolved_at >= m AND c.resolved_at < next_m"
+    facts = (
+        f"{case_facts(CASE_TABLE, +1, month)}\n"
+        f"            UNION ALL {resolution_facts(CASE_TABLE, +1, resolved)}\n"
+        f"            UNION ALL {event_facts(events, +1)}"
+    )
     bounds = (
         f"SELECT least((SELECT min(opened_at) FROM {CASE_TABLE}), "
+        f"(SELECT min(resolved_at) FROM {CASE_TABLE}), "
         f"(SELECT min(occurred_at) FROM {EVENT_TABLE})), "
         f"greatest((SELECT max(opened_at) FROM {CASE_TABLE}), "
+        f"(SELECT max(resolved_at) FROM {CASE_TABLE}), "
         f"(SELECT max(occurred_at) FROM {EVENT_TABLE}))"
     )
     return f"""CREATE OR REPLACE FUNCTION {REBUILD}() RETURNS void LANGUAGE plpgsql AS $body$

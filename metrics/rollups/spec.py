@@ -15,6 +15,12 @@ Measures and their sources:
   under the current dimensions of its case (so reassigning a case moves its history).
 - ``resolved_by_rep``: a ``resolved`` CaseEvent under its *actor* (the rep who resolved),
   with the case's current team.
+- The resolution measures (``RESOLUTION_MEASURES``): a case whose ``resolved_at`` is set
+  (resolved or closed now), at ``resolved_at``, under its current dimensions with
+  ``resolved_by`` as ``rep_id``, from its folded counts — every such case counts in
+  ``resolved_cases``; ``zero_touch`` (no agent response), ``touched`` (≥ 1),
+  ``one_touch`` (exactly 1 and never reopened) and ``reopened_cases`` (reopened ≥ once)
+  as the first contact resolution KPI defines them (metrics.kpis.fcr).
 
 Dimensions are the case's ``team_id``, ``category_id`` and, as ``rep_id``, its
 ``assignee_id`` (the actor for ``resolved_by_rep``). Tables are kept coarse on purpose: a
@@ -29,7 +35,10 @@ from dataclasses import dataclass
 HOURS = 24
 SLOTS = HOURS + 1  # cumulative counts at each hour boundary 0:00 … 24:00
 
-CASE_MEASURES = ("opened",)
+# Facts of a case row as it stands (added back when the row changes)…
+RESOLUTION_MEASURES = ("resolved_cases", "zero_touch", "touched", "one_touch", "reopened_cases")
+CASE_MEASURES = ("opened", *RESOLUTION_MEASURES)
+# …and of its events.
 EVENT_MEASURES = ("resolved", "reopened", "resolved_by_rep")
 
 
@@ -95,7 +104,15 @@ REP_DAY = RollupTable(
     required=("rep_id",),
 )
 
-TABLES = (CATEGORY_DAY, OPENED_DAY, BACKLOG_DAY, REP_DAY)
+# The cases resolved (latest resolution) per team, with their first-contact counts: FCR
+# and the reopen rate of everything or of a team, overall or per team.
+RESOLVED_DAY = RollupTable(
+    name="metrics_rollup_resolved_day",
+    dims=("team_id",),
+    measures=RESOLUTION_MEASURES,
+)
+
+TABLES = (CATEGORY_DAY, OPENED_DAY, BACKLOG_DAY, REP_DAY, RESOLVED_DAY)
 
 # Facts the triggers wrote and no transaction has folded into the tables yet (per UTC hour).
 PENDING = "metrics_rollup_pending"

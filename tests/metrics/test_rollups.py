@@ -12,7 +12,13 @@ from django.db import connection
 from cases.demo import seed_demo
 from cases.models import Case, CaseEvent
 from metrics import tasks
-from metrics.models import RollupBacklogDay, RollupCategoryDay, RollupOpenedDay, RollupRepDay
+from metrics.models import (
+    RollupBacklogDay,
+    RollupCategoryDay,
+    RollupOpenedDay,
+    RollupRepDay,
+    RollupResolvedDay,
+)
 from metrics.rollups import ddl, rollups_check, rollups_rebuild
 from metrics.rollups.spec import TABLES
 from tests.factories import CategoryFactory
@@ -40,7 +46,13 @@ def rows(model) -> list[tuple]:
 def everything() -> dict[str, list[tuple]]:
     return {
         m._meta.db_table: rows(m)
-        for m in (RollupCategoryDay, RollupOpenedDay, RollupBacklogDay, RollupRepDay)
+        for m in (
+            RollupCategoryDay,
+            RollupOpenedDay,
+            RollupBacklogDay,
+            RollupRepDay,
+            RollupResolvedDay,
+        )
     }
 
 
@@ -101,6 +113,38 @@ def test_events_count_under_their_case_and_move_with_it(org):
         (org.rep_b1.pk, org.team_b.pk, day2, zero, resolved, reopened, zero),
     ]
     assert rollups_check() == []
+
+
+def test_resolved_cases_count_at_their_latest_resolution_with_their_touch_counts(org):
+    """A resolved case counts at resolved_at under its team with its folded counts: a second
+    agent response moves it from one-touch to touched only; a reopening takes it out until
+    it is resolved again, then it counts as reopened; a team change moves it."""
+    case = make_case(
+        org, "a", "2026-03-02T09:30", org.rep_a1, [(CaseEvent.Type.RESOLVED, "2026-03-03T04:10")]
+    )
+    cases = Case.objects.filter(pk=case.pk)
+    cases.update(agent_response_count=1, first_response_at=at("2026-03-02T10:00"), reopened_count=0)
+    day = at("2026-03-03T00:00").date()
+    one, zero = slots((4, 1)), [0] * 25
+    # resolved_cases, zero_touch, touched, one_touch, reopened_cases
+    assert rows(RollupResolvedDay) == [(org.team_a.pk, day, one, zero, one, one, zero)]
+
+    cases.update(agent_response_count=2)
+    assert rows(RollupResolvedDay) == [(org.team_a.pk, day, one, zero, one, zero, zero)]
+
+    cases.update(status="open", resolved_at=None, resolved_by=None, reopened_count=1)
+    assert rows(RollupResolvedDay) == []
+
+    cases.update(status="resolved", resolved_at=at("2026-03-04T22:00"), resolved_by=org.rep_a2)
+    day2, late = at("2026-03-04T00:00").date(), slots((22, 1))
+    assert rows(RollupResolvedDay) == [(org.team_a.pk, day2, late, zero, late, zero, late)]
+
+    cases.update(team=org.team_b, agent_response_count=0, first_response_at=None)
+    assert rows(RollupResolvedDay) == [(org.team_b.pk, day2, late, late, zero, zero, late)]
+    assert rollups_check() == []
+
+    cases.delete()
+    assert rows(RollupResolvedDay) == []
 
 
 def test_a_status_change_writes_no_rollup_row(org):
@@ -227,6 +271,7 @@ def test_the_nightly_task_is_idempotent(org):
         "metrics_rollup_opened_day": 1,
         "metrics_rollup_backlog_day": 2,
         "metrics_rollup_rep_day": 2,
+        "metrics_rollup_resolved_day": 1,
     }
     assert tasks.rollups_rebuild.delay().get() == expected
     state = everything()

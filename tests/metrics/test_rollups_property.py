@@ -1,11 +1,13 @@
 """Rollup-backed KPI answers against the case-table answers, on random data and random writes.
 
-Each example stores random cases and resolve/reopen histories (bulk INSERTs), then runs
+Each example stores random cases and resolve/reopen histories (bulk INSERTs; a case whose
+history ends with a resolution is resolved, with a random agent response count), then runs
 random writes through single and bulk statements: reassignment to another rep or team,
 a new category, a moved opening time, new events, moved events, deleted events, deleted
-cases. After that the rollups must equal a rebuild, and every switched KPI must give the
-same answer with the rollups on and off (rendered as the API renders it, byte for byte),
-for a random calendar zone, window, ``now`` and slice. The rollups must also have been used
+cases, agent responses, and reopening or resolving a case. After that the rollups must
+equal a rebuild, and every switched KPI must give the same answer with the rollups on and
+off (rendered as the API renders it, byte for byte), for a random calendar zone, window,
+``now`` and slice. The rollups must also have been used
 exactly when the request is one they answer.
 """
 
@@ -24,7 +26,7 @@ from rest_framework.renderers import JSONRenderer
 
 from cases.models import Case, CaseEvent
 from metrics.apis.base import plain
-from metrics.kpis import backlog, seasonality
+from metrics.kpis import backlog, fcr, seasonality
 from metrics.rollups import rollups_check
 from metrics.types import KpiFilter
 from tests.factories import CategoryFactory
@@ -63,6 +65,9 @@ writes = st.lists(
         st.tuples(st.just("move_events"), st.integers(0, 19), st.integers(-600, 600)),
         st.tuples(st.just("delete_event"), st.integers(0, 19)),
         st.tuples(st.just("delete_case"), st.integers(0, 19)),
+        st.tuples(st.just("respond"), st.integers(0, 19), st.integers(0, 3)),
+        st.tuples(st.just("reopen_case"), st.integers(0, 19)),
+        st.tuples(st.just("resolve_case"), st.integers(0, 19), st.integers(0, 20000)),
     ),
     max_size=8,
 )
@@ -72,6 +77,26 @@ slices = st.sampled_from(["all", "team", "category", "team_category", "rep"])
 def _store(org, categories, cases_spec) -> list[int]:
     reps = [org.rep_a1, org.rep_a2, org.rep_b1, None]
     teams = [org.team_a, org.team_b, None]
+
+    def folded(opened: int, gaps: list[tuple[int, int]]) -> dict[str, object]:
+        """The case's folded state: resolved at its last event if that is a resolution
+        (by its actor), its reopen count, and 0–2 agent responses (from the opening
+        minute, to vary them)."""
+        opened_at = BASE + timedelta(minutes=opened)
+        responses = opened % 3
+        state: dict[str, object] = {
+            "agent_response_count": responses,
+            "first_response_at": opened_at if responses else None,
+            "reopened_count": len(gaps) // 2,
+        }
+        if len(gaps) % 2:
+            state.update(
+                status="resolved",
+                resolved_at=opened_at + timedelta(minutes=sum(g for g, _ in gaps)),
+                resolved_by=reps[gaps[-1][1]],
+            )
+        return state
+
     stored = Case.objects.bulk_create(
         Case(
             external_id=f"p{i}",
@@ -80,8 +105,9 @@ def _store(org, categories, cases_spec) -> list[int]:
             opened_at=BASE + timedelta(minutes=opened),
             assignee=reps[rep],
             team=teams[team],
+            **folded(opened, gaps),
         )
-        for i, (opened, rep, team, category, _) in enumerate(cases_spec)
+        for i, (opened, rep, team, category, gaps) in enumerate(cases_spec)
     )
     events = []
     for case, (opened, _, _, _, gaps) in zip(stored, cases_spec, strict=True):
@@ -111,7 +137,9 @@ def _write(org, categories, ids, write) -> None:
     elif kind == "move":
         case = cases.first()
         if case is not None:
-            cases.update(opened_at=case.opened_at + timedelta(minutes=args[1]))
+            # Not past its first response or resolution (the case's check constraints).
+            later = [m for m in (case.first_response_at, case.resolved_at) if m is not None]
+            cases.update(opened_at=min([case.opened_at + timedelta(minutes=args[1]), *later]))
     elif kind == "add_event":
         case = cases.first()
         if case is not None:
@@ -129,6 +157,28 @@ def _write(org, categories, ids, write) -> None:
             first.delete()
     elif kind == "delete_case":
         cases.delete()
+    elif kind == "respond":
+        case = cases.first()
+        if case is not None:
+            first = case.first_response_at or case.opened_at
+            cases.update(agent_response_count=args[1], first_response_at=first if args[1] else None)
+    elif kind == "reopen_case":
+        case = cases.first()
+        if case is not None and case.resolved_at is not None:
+            cases.update(
+                status="open",
+                resolved_at=None,
+                resolved_by=None,
+                reopened_count=case.reopened_count + 1,
+            )
+    elif kind == "resolve_case":
+        case = cases.first()
+        if case is not None and case.resolved_at is None:
+            cases.update(
+                status="resolved",
+                resolved_at=case.opened_at + timedelta(minutes=args[1]),
+                resolved_by=reps[args[1] % 4],
+            )
 
 
 def _shift_events(case_id: int, minutes: int) -> None:
@@ -171,6 +221,8 @@ def _answers(f: KpiFilter, now: datetime, by_category: bool) -> dict[str, tuple[
         ),
         "seasonal_index": lambda: seasonality.kpi_seasonal_index(f=f, now=now, years=1),
         "forecast": lambda: seasonality.kpi_submission_forecast(f=f, now=now, years=1),
+        "fcr": lambda: fcr.kpi_first_contact_resolution(f=f, now=now),
+        "fcr_by_team": lambda: fcr.kpi_first_contact_resolution(f=f, now=now, group_by="team"),
     }
     answers = {}
     for name, call in calls.items():
@@ -189,6 +241,8 @@ ROLLUP_SLICES = {
     "patterns": {"all", "team", "category", "team_category"},
     "seasonal_index": {"all", "team", "category", "team_category"},
     "forecast": {"all", "team", "category", "team_category"},
+    "fcr": {"all", "team"},
+    "fcr_by_team": {"all", "team"},
 }
 
 
@@ -239,7 +293,7 @@ def test_rollup_answers_equal_the_case_tables(
         assert answer == from_cases[name][0], name
         assert not from_cases[name][1]
         answerable = zone not in HALF_HOUR_ZONES and slice_name in ROLLUP_SLICES[name]
-        if name in ("trend", "patterns"):
+        if name in ("trend", "patterns", "fcr", "fcr_by_team"):
             answerable = answerable and shape != "minutes"
         assert used == answerable, name
 
@@ -252,3 +306,86 @@ def _categories(org):
     )
     shipping = Category.objects.filter(slug="shipping").first() or CategoryFactory(slug="shipping")
     return [org.category, child, shipping]
+
+
+resolved_cases = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=MINUTES),  # opened, minutes after BASE
+        st.integers(min_value=0, max_value=2),  # team: A, B, none
+        st.one_of(st.none(), st.integers(min_value=0, max_value=10 * 24 * 60)),  # resolved
+        st.integers(min_value=0, max_value=3),  # agent responses
+        st.integers(min_value=0, max_value=2),  # reopens
+        st.integers(min_value=0, max_value=3),  # resolver: rep_a1, rep_a2, rep_b1, none
+    ),
+    min_size=5,
+    max_size=30,
+)
+fcr_writes = st.lists(
+    st.one_of(
+        st.tuples(st.just("respond"), st.integers(0, 29), st.integers(0, 3)),
+        st.tuples(st.just("reopen_case"), st.integers(0, 29)),
+        st.tuples(st.just("resolve_case"), st.integers(0, 29), st.integers(0, 20000)),
+        st.tuples(st.just("reassign"), st.integers(0, 29), st.integers(0, 3), st.integers(0, 2)),
+        st.tuples(st.just("bulk_reassign"), st.integers(0, 2), st.integers(0, 3)),
+        st.tuples(st.just("delete_case"), st.integers(0, 29)),
+    ),
+    max_size=8,
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    cases_spec=resolved_cases,
+    writes_spec=fcr_writes,
+    zone=st.sampled_from(ZONES),
+    first_day=st.integers(min_value=0, max_value=20),
+    length=st.integers(min_value=10, max_value=40),
+    shape=st.sampled_from(["days", "days", "hours", "minutes"]),
+    slice_name=st.sampled_from(["all", "team", "category", "rep"]),
+)
+def test_fcr_from_the_rollup_equals_the_case_tables(
+    org, cases_spec, writes_spec, zone, first_day, length, shape, slice_name
+):
+    """Denser than the test above for the resolution measures: most cases resolved, with
+    random response and reopen counts, and windows that cover most of them."""
+    Case.objects.all().delete()
+    categories = _categories(org)
+    reps = [org.rep_a1, org.rep_a2, org.rep_b1, None]
+    teams = [org.team_a, org.team_b, None]
+    stored = Case.objects.bulk_create(
+        Case(
+            external_id=f"r{i}",
+            category=categories[i % 3],
+            channel="email",
+            opened_at=BASE + timedelta(minutes=opened),
+            team=teams[team],
+            assignee=reps[resolver],
+            agent_response_count=responses,
+            first_response_at=BASE + timedelta(minutes=opened) if responses else None,
+            reopened_count=reopens,
+            status="open" if resolved is None else "resolved",
+            resolved_at=None if resolved is None else BASE + timedelta(minutes=opened + resolved),
+            resolved_by=None if resolved is None else reps[resolver],
+        )
+        for i, (opened, team, resolved, responses, reopens, resolver) in enumerate(cases_spec)
+    )
+    ids = [c.pk for c in stored]
+    for write in writes_spec:
+        _write(org, categories, ids, write)
+    assert rollups_check() == []
+
+    f = _filter(org, categories, zone, first_day, length, shape, slice_name)
+    now = f.end + timedelta(hours=1)
+    with override_settings(SUPPORTMETRICS_ROLLUPS=True):
+        from_rollups = _answers(f, now, False)
+    with override_settings(SUPPORTMETRICS_ROLLUPS=False):
+        from_cases = _answers(f, now, False)
+    for name in ("fcr", "fcr_by_team"):
+        answer, used = from_rollups[name]
+        assert answer == from_cases[name][0], name
+        answerable = zone not in HALF_HOUR_ZONES and slice_name in ROLLUP_SLICES[name]
+        assert used == (answerable and shape != "minutes"), name
