@@ -225,8 +225,10 @@ class WebServer:
             DJANGO_SECURE_SSL_REDIRECT="0",
             DJANGO_LOG_LEVEL="WARNING",
             PYTHONUNBUFFERED="1",
-            **(extra_env or {}),
         )
+        # A test's own settings win (the restart test lifts the rate limits; the Redis test
+        # keeps them on, so the limiter meets the dead cache).
+        env.update(extra_env or {})
         self.process = subprocess.Popen(
             [str(GUNICORN), "supportmetrics.wsgi", "--workers", "2", "--bind",
              f"127.0.0.1:{self.port}", "--timeout", "30", "--graceful-timeout", "5"],

@@ -113,6 +113,9 @@ def test_redis_down_api_serves_and_the_survey_waits_in_the_outbox(org):
                 == "resolved"
             )
 
+            # The rate limiter met the dead cache and let the requests through uncounted.
+            assert "Rate limiting is off: the cache does not answer" in server.output()
+
             email_row = survey_email_of(case)
             assert (email_row.status, email_row.attempts) == (OutboundEmail.Status.PENDING, 0)
             time.sleep(3)
