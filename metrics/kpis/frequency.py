@@ -13,8 +13,9 @@ Definitions (docs/metrics.md#repeat-contacts):
   or without a requester e-mail, count in the denominator and never as repeats; how many
   carry one is reported as ``identified``).
 - The previous case is found with ``lag()`` over (account, category) and (requester,
-  category) partitions, restricted to the partitions that have a case in the window: no
-  range join of cases against cases.
+  category) partitions of the cases opened in [start − within_days, end): unsliced, all of
+  them; sliced, only the partitions that have a case of the slice in the window, found by
+  hash joins (no range join of cases against cases, no per-row subplan). One statement.
 
 Requester e-mail addresses are personal data: the lists identify a requester by a keyed,
 stable pseudonym (``requester_pseudonym``) and the account of their latest case; the
@@ -96,34 +97,66 @@ def requester_pseudonym(email: str) -> str:
     return digest.hexdigest()[:PSEUDONYM_LENGTH]
 
 
-# The window's cases of the slice, flagged as repeats. Every case of [lookback, end) in a
-# partition that a counted case belongs to is fetched, whatever its slice (an earlier case
-# of another team still counts), so each counted case's ``lag`` sees its whole past;
-# partitions no counted case belongs to are never sorted. Cases without an account (or
-# address) share a NULL partition of strangers: the flags require the key to be present.
-FLAGGED_CTES = """
+# Which cases the lag() partitions are built from. Unsliced (an admin), every case of
+# [lookback, end): the window's cases are all counted, so nearly every partition matters
+# and restricting them would only add work. Sliced, the slice's window cases plus every
+# case of [lookback, end) of a partition one of them belongs to, whatever its slice (an
+# earlier case of another team still counts); the partitions are joined (hash joins that
+# spill to disk when large), never tested with ``(a, b) IN (SELECT …)`` inside an OR,
+# which PostgreSQL cannot hash once the key list outgrows work_mem (83 s at 1M cases).
+ALL_CASES_SOURCE = """
+WITH source AS (
+    SELECT c.* FROM cases_case c
+     WHERE c.opened_at >= %(lookback)s AND c.opened_at < %(end)s
+),
+"""
+
+SLICED_SOURCE = """
 WITH keys AS MATERIALIZED (
     SELECT c.account_id, c.category_id, nullif(lower(c.requester_email), '') AS requester
       FROM cases_case c
      WHERE {slice} AND c.opened_at >= %(start)s AND c.opened_at < %(end)s
 ),
+candidates AS (
+    SELECT c.id FROM cases_case c
+     WHERE {slice} AND c.opened_at >= %(start)s AND c.opened_at < %(end)s
+    UNION
+    SELECT c.id
+      FROM cases_case c
+      JOIN (SELECT DISTINCT account_id, category_id FROM keys
+             WHERE account_id IS NOT NULL) k
+        ON k.account_id = c.account_id AND k.category_id = c.category_id
+     WHERE c.opened_at >= %(lookback)s AND c.opened_at < %(end)s
+    UNION
+    SELECT c.id
+      FROM cases_case c
+      JOIN (SELECT DISTINCT requester, category_id FROM keys
+             WHERE requester IS NOT NULL) k
+        ON k.requester = lower(c.requester_email) AND k.category_id = c.category_id
+     WHERE c.opened_at >= %(lookback)s AND c.opened_at < %(end)s
+),
+source AS (
+    SELECT c.* FROM cases_case c WHERE c.id IN (SELECT id FROM candidates)
+),
+"""
+
+# The window's cases of the slice, flagged as repeats: a case repeats when the previous
+# case of its partition (by (opened_at, id)) lies within ``within``. Cases without an
+# account (or address) share a NULL partition of strangers: the flags require the key.
+FLAGGED_CTE = """
 lagged AS (
     SELECT c.id, c.opened_at, c.account_id, c.category_id,
            nullif(lower(c.requester_email), '') AS requester,
            ({slice} AND c.opened_at >= %(start)s) AS counted,
            lag(c.opened_at) OVER (PARTITION BY c.account_id, c.category_id
                                   ORDER BY c.opened_at, c.id) AS previous_for_account,
-           lag(c.opened_at) OVER (PARTITION BY nullif(lower(c.requester_email), ''),
+           -- Byte order ("C"): any total order groups equal keys, and it sorts faster.
+           lag(c.opened_at) OVER (PARTITION BY lower(c.requester_email) COLLATE "C",
                                                c.category_id
                                   ORDER BY c.opened_at, c.id) AS previous_for_requester
-      FROM cases_case c
-     WHERE c.opened_at >= %(lookback)s AND c.opened_at < %(end)s
-       AND (({slice} AND c.opened_at >= %(start)s)
-            OR (c.account_id, c.category_id) IN (SELECT account_id, category_id FROM keys)
-            OR (nullif(lower(c.requester_email), ''), c.category_id)
-               IN (SELECT requester, category_id FROM keys))
+      FROM source c
 ),
-flagged AS (
+flagged AS MATERIALIZED (
     SELECT l.id, l.opened_at, l.account_id, l.category_id, l.requester,
            l.account_id IS NOT NULL AND coalesce(
              l.previous_for_account >= l.opened_at - make_interval(secs => %(within)s), false)
@@ -133,24 +166,19 @@ flagged AS (
              AS requester_repeat
       FROM lagged l
      WHERE l.counted
-)
-"""
+)"""
 
-RATES_SQL = (
-    FLAGGED_CTES
-    + """
-SELECT count(*) AS n,
-       count(*) FILTER (WHERE account_id IS NOT NULL) AS account_identified,
-       count(*) FILTER (WHERE account_repeat) AS account_repeats,
-       count(*) FILTER (WHERE requester IS NOT NULL) AS requester_identified,
-       count(*) FILTER (WHERE requester_repeat) AS requester_repeats
-  FROM flagged
-"""
-)
-
-LISTS_SQL = (
-    FLAGGED_CTES
+REPEATS_SQL = (
+    FLAGGED_CTE
     + """,
+rates AS (
+    SELECT count(*) AS rate_n,
+           count(*) FILTER (WHERE account_id IS NOT NULL) AS account_identified,
+           count(*) FILTER (WHERE account_repeat) AS account_repeats,
+           count(*) FILTER (WHERE requester IS NOT NULL) AS requester_identified,
+           count(*) FILTER (WHERE requester_repeat) AS requester_repeats
+      FROM flagged
+),
 per_account AS (
     SELECT 'account' AS kind, f.account_id, NULL::text AS requester,
            count(*) AS n,
@@ -184,7 +212,11 @@ listed AS (
       FROM (SELECT * FROM per_account UNION ALL SELECT * FROM per_requester) l
       LEFT JOIN cases_account a ON a.id = l.account_id
 )
-SELECT * FROM listed WHERE position <= %(limit)s ORDER BY kind, position
+-- The rates on every row; one row with kind NULL when neither list has a row.
+SELECT r.*, l.*
+  FROM rates r
+  LEFT JOIN (SELECT * FROM listed WHERE position <= %(limit)s) l ON TRUE
+ ORDER BY l.kind, l.position
 """
 )
 
@@ -210,18 +242,6 @@ def _rate(basis: str, n: int, identified: int, repeats: int, min_n: int) -> Repe
     )
 
 
-def repeat_contact_rates(
-    *, f: KpiFilter, within_days: int = DEFAULT_WITHIN_DAYS, min_n: int = 10
-) -> tuple[RepeatRate, RepeatRate]:
-    """Account-based and requester-based repeat-contact rates over the window's cases."""
-    condition, params = _params(f, within_days)
-    (row,) = fetch_dicts(RATES_SQL.format(slice=condition), params)
-    return (
-        _rate("account", row["n"], row["account_identified"], row["account_repeats"], min_n),
-        _rate("requester", row["n"], row["requester_identified"], row["requester_repeats"], min_n),
-    )
-
-
 def kpi_repeat_contacts(
     *,
     f: KpiFilter,
@@ -237,9 +257,17 @@ def kpi_repeat_contacts(
     ``now`` is accepted for symmetry with the other KPIs: the figure depends only on the
     window. ``include_email`` adds requester addresses to the list (admins only).
     """
-    account_rate, requester_rate = repeat_contact_rates(f=f, within_days=within_days, min_n=min_n)
     condition, params = _params(f, within_days)
-    rows = fetch_dicts(LISTS_SQL.format(slice=condition), {**params, "limit": limit})
+    source = ALL_CASES_SOURCE if condition == "TRUE" else SLICED_SOURCE
+    sql = (source + REPEATS_SQL).format(slice=condition)
+    rows = fetch_dicts(sql, {**params, "limit": limit})
+    head = rows[0]  # the rates row is always there, with or without list rows
+    account_rate = _rate(
+        "account", head["rate_n"], head["account_identified"], head["account_repeats"], min_n
+    )
+    requester_rate = _rate(
+        "requester", head["rate_n"], head["requester_identified"], head["requester_repeats"], min_n
+    )
     accounts = [
         RepeatAccount(
             account_id=r["account_id"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -35,7 +36,7 @@ def repeat_cases(org):
 
 def test_rates_and_lists_hand_computed(repeat_cases, django_assert_num_queries):
     org = repeat_cases
-    with django_assert_num_queries(2):  # the rates, the two lists
+    with django_assert_num_queries(1):  # the rates and the two lists
         result = kpi_repeat_contacts(f=window(org), now=NOW)
 
     # Team A's window: k2 k3 k4 k5 k6 k9 k10 k11 k12 k14 → n = 10.
@@ -110,7 +111,7 @@ def test_other_team_rep_slice_and_empty_window(repeat_cases, django_assert_num_q
     )
 
     nobody = window(org, category_ids=(999_999,))
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         empty = kpi_repeat_contacts(f=nobody, now=NOW)
     assert (empty.account_rate.n, empty.account_rate.repeats, empty.account_rate.value) == (
         0,
@@ -118,6 +119,76 @@ def test_other_team_rep_slice_and_empty_window(repeat_cases, django_assert_num_q
         None,
     )
     assert (empty.accounts, empty.requesters, empty.accounts_total) == ([], [], 0)
+
+
+def test_probe_edge_cases(org):
+    """The per-case probe: insertion order is not time order, a same-instant case of another
+    category or slice, blank addresses never match each other, the look-back reaches exactly
+    N days before the window's first instant and no further."""
+    from tests.factories import AccountFactory, CategoryFactory
+
+    acc = AccountFactory(external_id="EDGE", name="Edge")
+    shipping = CategoryFactory(slug="shipping")
+    a1, b1 = org.rep_a1, org.rep_b1
+
+    def case(opened, *, account=acc, email="", category=None, rep=a1):
+        return {
+            "opened_at": opened,
+            "account": account,
+            "requester_email": email,
+            "category": category or org.category,
+            "assignee": rep,
+            "team_id": rep.team_id,
+        }
+
+    seven_days = timedelta(days=7)
+    later, earlier, other_cat, blank1, blank2, _edge, _past_edge, team_b = bulk_cases(
+        [
+            # Stored first (lower id) but opened an hour after the next one: it is the repeat.
+            case(START + timedelta(days=3, hours=1), email="ann@x.example"),
+            case(START + timedelta(days=3), email="ANN@x.example"),
+            # Same instant as `earlier`, another category, same account and address: first.
+            case(START + timedelta(days=3), email="ann@x.example", category=shipping),
+            # Two cases without account or address, same instant and category: no repeat.
+            case(START + timedelta(days=5), account=None),
+            case(START + timedelta(days=5), account=None),
+            # Exactly 7 days before the window's first counted case: still a repeat of it.
+            case(START - seven_days, account=None, email="ben@x.example"),
+            # 7 days and 1 second before the next case: too early.
+            case(
+                START + timedelta(days=1) - seven_days - timedelta(seconds=1), email="cy@x.example"
+            ),
+            # Team B, inside the window: the earlier case of a team-A case, never counted.
+            case(START + timedelta(days=8), email="dee@x.example", rep=b1),
+        ]
+    )
+    bulk_cases(
+        [
+            case(START, account=None, email="ben@x.example"),  # repeat of `edge` (requester)
+            case(START + timedelta(days=1), account=None, email="cy@x.example"),  # not
+            case(START + timedelta(days=8, minutes=1), account=None, email="dee@x.example"),
+        ]
+    )
+    result = kpi_repeat_contacts(f=window(org), now=NOW, limit=500, min_n=1)
+    # Team A's window: later, earlier, other_cat, blank1, blank2 and the three above = 8,
+    # of which the first three carry the account. Account repeat: `later` only (`earlier`,
+    # stored after it, is the first; `past_edge` is 9 days before `earlier`).
+    assert (result.account_rate.n, result.account_rate.identified) == (8, 3)
+    assert result.account_rate.repeats == 1
+    assert [(a.external_id, a.n, a.repeats, a.categories) for a in result.accounts] == [
+        ("EDGE", 3, 1, ["billing"])
+    ]
+    # Requester repeats: `later` (ann, case-insensitive), ben (exactly 7 days), dee (team B's
+    # earlier case); not cy (7 days + 1 s), not the blank pair, not the shipping case.
+    assert (result.requester_rate.identified, result.requester_rate.repeats) == (6, 3)
+    assert {r.pseudonym: (r.n, r.repeats) for r in result.requesters} == {
+        requester_pseudonym("ann@x.example"): (3, 1),
+        requester_pseudonym("ben@x.example"): (1, 1),
+        requester_pseudonym("dee@x.example"): (1, 1),
+    }
+    # The premises: ids against time order, and the same-instant pairs.
+    assert later.id < earlier.id and other_cat.opened_at == earlier.opened_at
+    assert blank1.opened_at == blank2.opened_at and team_b.team_id == org.team_b.pk
 
 
 # ---------------------------------------------------------------------------------------
@@ -160,7 +231,11 @@ def reference(cases, f: KpiFilter, within: timedelta, team_id: int):
     def requester(c):
         return c.requester_email.lower() or None
 
-    current = [c for c in ordered if f.start <= c.opened_at < f.end and c.team_id == team_id]
+    current = [
+        c
+        for c in ordered
+        if f.start <= c.opened_at < f.end and (team_id is None or c.team_id == team_id)
+    ]
     lists = {}
     for name, key in (("account", account), ("requester", requester)):
         groups: dict = {}
@@ -229,8 +304,16 @@ def test_matches_any_earlier_case_reference(org, specs, first, length, within_da
         tz=tz,
         team_ids=(org.team_a.pk,),
     )
+    # Sliced (team A: the partitions of its window cases) and unsliced (every partition).
+    for team_id in (org.team_a.pk, None):
+        check_against_reference(
+            stored, replace(f, team_ids=(team_id,) if team_id else None), within_days, team_id
+        )
+
+
+def check_against_reference(stored, f: KpiFilter, within_days: int, team_id: int | None):
     result = kpi_repeat_contacts(f=f, now=NOW, within_days=within_days, limit=500, min_n=1)
-    rates, lists = reference(stored, f, timedelta(days=within_days), org.team_a.pk)
+    rates, lists = reference(stored, f, timedelta(days=within_days), team_id)
 
     for rate in (result.account_rate, result.requester_rate):
         assert (rate.n, rate.identified, rate.repeats) == rates[rate.basis]
