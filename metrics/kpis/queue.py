@@ -86,10 +86,12 @@ SELECT q.*, q.priority_points + q.waiting_points + q.age_points + q.effort_point
                                       / {effort_full}::float8) AS effort_points
       FROM cases_case c
      CROSS JOIN LATERAL (
-           SELECT greatest(0, extract(epoch FROM %(now)s::timestamptz
-                  - coalesce(c.last_customer_activity_at, c.opened_at))::float8 / 3600)
+           -- date_part, not extract: float8 arithmetic rather than numeric (about 2× faster
+           -- over every open case); the hours are float8 either way.
+           SELECT greatest(0, date_part('epoch', %(now)s::timestamptz
+                  - coalesce(c.last_customer_activity_at, c.opened_at)) / 3600)
                     AS waiting_hours,
-                  greatest(0, extract(epoch FROM %(now)s::timestamptz - c.opened_at)::float8 / 3600)
+                  greatest(0, date_part('epoch', %(now)s::timestamptz - c.opened_at) / 3600)
                     AS age_hours) w
      WHERE c.status IN ('new', 'open', 'pending') AND c.opened_at <= %(now)s AND {slice}
   ) q

@@ -121,8 +121,8 @@ def test_other_team_rep_slice_and_empty_window(repeat_cases, django_assert_num_q
     assert (empty.accounts, empty.requesters, empty.accounts_total) == ([], [], 0)
 
 
-def test_probe_edge_cases(org):
-    """The per-case probe: insertion order is not time order, a same-instant case of another
+def test_rewrite_edge_cases(org):
+    """Edge cases of lag(): insertion order is not time order, a same-instant case of another
     category or slice, blank addresses never match each other, the look-back reaches exactly
     N days before the window's first instant and no further."""
     from tests.factories import AccountFactory, CategoryFactory
