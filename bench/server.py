@@ -7,6 +7,7 @@ production command does, on a free loopback port, against the database this proc
 
 from __future__ import annotations
 
+import http.client
 import os
 import socket
 import subprocess
@@ -188,8 +189,10 @@ class Gunicorn:
                 try:
                     if client.request("GET", "/healthz", Auth()).status == 200:
                         return
-                except OSError:
-                    pass
+                except (OSError, http.client.HTTPException):
+                    # A timed-out request leaves the connection mid-exchange: start afresh.
+                    client.close()
+                    client = HttpTransport(self.port, timeout=5)
                 time.sleep(0.2)
         finally:
             client.close()
