@@ -29,6 +29,7 @@ from idempotency.services import (
     idempotency_complete,
     idempotency_lock,
     idempotency_release,
+    stored_body,
 )
 from supportmetrics.exceptions import ApplicationError
 
@@ -83,7 +84,7 @@ def idempotent(handler: Handler) -> Handler:
         outcome = idempotency_claim(request=identity, now=timezone.now())
         if not isinstance(outcome, Claim):
             headers = {**outcome.headers, REPLAYED_HEADER: "true"}
-            return Response(outcome.body, status=outcome.status_code, headers=headers)
+            return Response(stored_body(outcome), status=outcome.status_code, headers=headers)
         return _run(outcome, handler, view, request, *args, **kwargs)
 
     return extend_schema(parameters=[IDEMPOTENCY_KEY_PARAMETER])(wrapper)

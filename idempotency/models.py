@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 
@@ -28,7 +27,9 @@ class IdempotencyRecord(models.Model):
     claim = models.UUIDField()
     state = models.CharField(max_length=16, choices=State.choices)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    # The answer's data as JSON text (ASCII, escaped): jsonb cannot hold a \u0000 that an
+    # error message may echo back from the request. Empty while in flight.
+    body = models.TextField(blank=True, default="")
     headers = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()

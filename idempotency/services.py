@@ -18,11 +18,13 @@ request, however long it runs: duplicates get ``idempotency_key_in_flight``.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
 from idempotency.models import IdempotencyRecord
@@ -99,8 +101,8 @@ def _insert(*, request: RequestIdentity, token: uuid.UUID, now: datetime) -> int
         cursor.execute(
             f"""
             INSERT INTO {table} (owner_id, key, method, path, fingerprint, claim, state,
-                                 headers, created_at, expires_at)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, '{{}}'::jsonb, %s, %s)
+                                 body, headers, created_at, expires_at)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, '', '{{}}'::jsonb, %s, %s)
             ON CONFLICT (owner_id, key) DO NOTHING
             RETURNING id
             """,
@@ -139,7 +141,7 @@ def _existing(
             record.method, record.path = request.method, request.path
             record.fingerprint, record.claim = request.fingerprint, token
             record.state = IdempotencyRecord.State.IN_FLIGHT
-            record.status_code, record.body, record.headers = None, None, {}
+            record.status_code, record.body, record.headers = None, "", {}
             record.created_at, record.expires_at = now, now + IN_FLIGHT_GRACE
             record.save()
             return Claim(record_id=record.pk, token=token)
@@ -185,7 +187,7 @@ def idempotency_complete(
     IdempotencyRecord.objects.filter(pk=claim.record_id, claim=claim.token).update(
         state=IdempotencyRecord.State.DONE,
         status_code=status_code,
-        body=body,
+        body=json.dumps(body, cls=DjangoJSONEncoder),
         headers=headers,
         expires_at=now + REPLAY_FOR,
     )
@@ -197,6 +199,11 @@ def idempotency_release(*, claim: Claim) -> None:
         IdempotencyRecord.objects.filter(
             pk=claim.record_id, claim=claim.token, state=IdempotencyRecord.State.IN_FLIGHT
         ).delete()
+
+
+def stored_body(record: IdempotencyRecord) -> Any:
+    """The data of the stored answer, as the view returned it."""
+    return json.loads(record.body) if record.body else None
 
 
 def idempotency_records_purge(*, now: datetime) -> int:

@@ -316,3 +316,24 @@ def test_a_refused_caller_claims_no_key(org, client_for):
     response = post(client_for(org.rep_a1), "/api/v1/cases/bulk/", [])
     assert response.status_code == 403
     assert not IdempotencyRecord.objects.exists()
+
+
+class EchoApi(APIView):
+    """Answers what no jsonb column can hold: the NUL character and a lone surrogate."""
+
+    @idempotent
+    def post(self, request: Request) -> Response:
+        return Response({"echo": "a\x00b\ud9f2"}, status=400)
+
+
+def test_an_answer_with_characters_jsonb_refuses_is_stored_and_replayed(org):
+    def send():
+        request = APIRequestFactory().post("/echo/", {}, format="json", HTTP_IDEMPOTENCY_KEY=KEY)
+        force_authenticate(request, user=org.admin)
+        return EchoApi.as_view()(request)
+
+    first = send()
+    assert first.status_code == 400
+    replay = send()
+    assert (replay.status_code, replay["Idempotent-Replayed"]) == (400, "true")
+    assert replay.data == {"echo": "a\x00b\ud9f2"}

@@ -27,7 +27,7 @@ def record(owner, key: str, expires_in: timedelta, state: str = "done") -> Idemp
         claim=uuid.uuid4(),
         state=state,
         status_code=201 if state == "done" else None,
-        body={"id": 1} if state == "done" else None,
+        body='{"id": 1}' if state == "done" else "",
         created_at=now - timedelta(hours=1),
         expires_at=now + expires_in,
     )
