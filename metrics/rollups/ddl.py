@@ -77,12 +77,14 @@ def case_facts(relation: str, sign: int, where: str = "") -> str:
 
 def resolution_facts(relation: str, sign: int, where: str = "") -> str:
     """The resolution measures of each resolved case row of ``relation`` (``resolved_at``
-    set), at ``resolved_at``, with ``resolved_by`` as the rep: a row per measure it counts in
-    (metrics.rollups.spec; the definitions are metrics.kpis.fcr's)."""
+    set), at ``resolved_at``, under its team: a row per measure it counts in
+    (metrics.rollups.spec; the definitions are metrics.kpis.fcr's). Category and rep are
+    left out (NULL): no table keys these measures by them, and without them a statement's
+    facts collapse into a few pending rows per hour and team."""
     condition = " AND ".join(filter(None, ["c.resolved_at IS NOT NULL", where]))
     return (
-        f"SELECT v.measure, c.resolved_at, {sign}, c.team_id, c.category_id, "
-        f"c.resolved_by_id FROM {relation} c CROSS JOIN LATERAL (VALUES "
+        f"SELECT v.measure, c.resolved_at, {sign}, c.team_id, NULL::bigint, "
+        f"NULL::bigint FROM {relation} c CROSS JOIN LATERAL (VALUES "
         "('resolved_cases', TRUE), ('zero_touch', c.agent_response_count = 0), "
         "('touched', c.agent_response_count >= 1), "
         "('one_touch', c.agent_response_count = 1 AND c.reopened_count = 0), "

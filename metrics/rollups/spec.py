@@ -16,8 +16,8 @@ Measures and their sources:
 - ``resolved_by_rep``: a ``resolved`` CaseEvent under its *actor* (the rep who resolved),
   with the case's current team.
 - The resolution measures (``RESOLUTION_MEASURES``): a case whose ``resolved_at`` is set
-  (resolved or closed now), at ``resolved_at``, under its current dimensions with
-  ``resolved_by`` as ``rep_id``, from its folded counts — every such case counts in
+  (resolved or closed now), at ``resolved_at``, under its current team (only), from its
+  folded counts — every such case counts in
   ``resolved_cases``; ``zero_touch`` (no agent response), ``touched`` (≥ 1),
   ``one_touch`` (exactly 1 and never reopened) and ``reopened_cases`` (reopened ≥ once)
   as the first contact resolution KPI defines them (metrics.kpis.fcr).
