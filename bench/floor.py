@@ -88,6 +88,9 @@ def classify(sql: str) -> tuple[str, tuple[str, ...]]:
     return "figure", tables
 
 
+TRANSACTION_CONTROL = frozenset({"BEGIN", "COMMIT", "ROLLBACK"})
+
+
 def capture(request: Callable[[], Reply]) -> tuple[Reply, list[Statement]]:
     """Run ``request`` (an in-process request) and return its reply and its statements."""
     results: list[tuple[list[tuple[Any, ...]] | None, float]] = []
@@ -107,7 +110,10 @@ def capture(request: Callable[[], Reply]) -> tuple[Reply, list[Statement]]:
 
     with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(keep_rows):
         reply = request()
-    queries = captured.captured_queries
+    # Django logs transaction management (BEGIN, COMMIT, ROLLBACK: a KPI runs in a
+    # transaction for its statement timeout) without executing a statement through the
+    # wrapper; they are not part of the figure.
+    queries = [q for q in captured.captured_queries if q["sql"] not in TRANSACTION_CONTROL]
     if len(queries) != len(results):
         raise AssertionError(f"captured {len(queries)} statements but {len(results)} results")
     statements = []

@@ -65,8 +65,9 @@ def test_benchmark_end_to_end_through_gunicorn(tmp_path):
         for scope in ("all", "team")
     )
     for row in results["endpoints"]:
-        where = (row["endpoint"], row["window"]["label"], row["scope"])
+        where = (row["endpoint"], row["window"]["label"], row["scope"], row.get("error"))
         assert row["status"] == 200, where
+        assert "error" not in row, where
         assert row["median_ms"] > 0 and row["floor_ms"] > 0 and row["ratio"] > 0, where
         assert row["runs"] == 1 and len(row["runs_ms"]) == 1, where
         assert row["statements"] >= row["floor_statements"] >= 1, where
@@ -202,3 +203,18 @@ def test_statements_are_sorted_into_auth_control_and_figure():
     assert floors.classify(kpi) == ("figure", ("cases_case", "cases_caseevent"))
     scope = 'SELECT 1 FROM "cases_representative" WHERE "cases_representative"."user_id" = 1'
     assert floors.classify(scope) == ("figure", ("cases_representative",))
+
+
+@pytest.mark.django_db
+def test_reuse_accepts_a_data_set_this_run_migrated_forward():
+    spec = datasets.DatasetSpec(cases=0, seed=1, now=NOW)
+    current = datasets.migrations_digest()
+    marker = {"cases": 0, "seed": 1, "now": NOW.isoformat(), "migrations": "before"}
+    # Seeded under the migrations this run found before applying the pending ones: reused.
+    assert datasets._reuse_refusal(spec, marker, NOW, migrated_from="before") == ""
+    # Seeded under some other migration state: seeded again.
+    assert (
+        datasets._reuse_refusal(spec, marker, NOW, migrated_from=current)
+        == "migrations were applied since it was seeded"
+    )
+    assert datasets._reuse_refusal(spec, {**marker, "migrations": current}, NOW, current) == ""
