@@ -190,7 +190,9 @@ def prepare(
     """Seed the data set (or reuse it), then ANALYZE. Refuses someone else's data, before
     migrating it too."""
     pending = pending_migrations()
-    migrated_from = migrations_digest()
+    # The migrations the data set in place was last migrated to (none in an empty database).
+    fresh = "django_migrations" not in connection.introspection.table_names()
+    migrated_from = "" if fresh else migrations_digest()
     if pending:
         if not migrate:
             listed = ", ".join(pending[:3]) + (", …" if len(pending) > 3 else "")
