@@ -11,23 +11,13 @@ import hashlib
 from datetime import UTC, datetime
 
 from cases.models import Case
-from cases.state import CaseState
+from cases.state import EDITABLE_FIELDS, CaseState
 
-# The fields a PUT/PATCH edits (cases.services.lifecycle.EDITABLE_FIELDS, which imports us).
-_EDITABLE = (
-    "account",
-    "requester_email",
-    "requester_name",
-    "category",
-    "channel",
-    "priority",
-    "subject",
-)
 # Column names (``category_id``), so that computing a tag loads no related row.
 _COLUMNS = tuple(
     field.attname
     for field in Case._meta.concrete_fields
-    if field.name in {"id", "updated_at", *CaseState.FIELDS, *_EDITABLE}
+    if field.name in {"id", "updated_at", *CaseState.FIELDS, *EDITABLE_FIELDS}
     or field.attname in CaseState.FIELDS
 )
 

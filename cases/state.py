@@ -19,6 +19,19 @@ OPEN = (CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.PENDING)
 STATUS_CHANGE_TARGETS = (CaseStatus.OPEN, CaseStatus.PENDING)
 
 
+# The case fields a client edits directly (PUT/PATCH); everything in ``CaseState`` is the
+# fold of the case's events instead.
+EDITABLE_FIELDS = (
+    "account",
+    "requester_email",
+    "requester_name",
+    "category",
+    "channel",
+    "priority",
+    "subject",
+)
+
+
 class TransitionError(Exception):
     """An event the current status does not allow."""
 

@@ -13,21 +13,11 @@ from cases.etags import case_etag
 from cases.models import Account, Case, CaseEvent, CaseStatus, Category, Representative, Team
 from cases.services.durations import duration_updates, team_calendar
 from cases.services.surveys import survey_invitation_create_for_resolution
-from cases.state import CaseState, TransitionError, apply_event
+from cases.state import EDITABLE_FIELDS, CaseState, TransitionError, apply_event
 from supportmetrics.exceptions import ApplicationError
 
 # Clients' clocks drift; an event "from the future" beyond this is a client bug.
 CLOCK_SKEW = timedelta(minutes=5)
-
-EDITABLE_FIELDS = (
-    "account",
-    "requester_email",
-    "requester_name",
-    "category",
-    "channel",
-    "priority",
-    "subject",
-)
 
 
 def _field_error(field: str, reason: str, code: str = "validation_error") -> ApplicationError:
