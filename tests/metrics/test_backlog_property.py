@@ -6,7 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cases.models import Case, CaseEvent, CaseStatus
@@ -71,6 +71,8 @@ def build(histories, category, team) -> list[list[tuple[datetime, int]]]:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+# A window ending the day after today (found by Hypothesis in CI): that day is not in the trend.
+@example(histories=[], zone="Europe/Berlin", first_day=30, length=12)
 @given(
     histories=case_histories,
     zone=st.sampled_from(ZONES),
@@ -94,11 +96,15 @@ def test_trend_matches_replaying_each_case(org, histories, zone, first_day, leng
     def open_at(moment: datetime) -> int:
         return sum(delta for history in deltas for at, delta in history if at < moment)
 
+    # The trend stops at the end of today (docs/metrics.md): days that have not started
+    # have no backlog yet, so a window reaching past ``now`` is cut there.
+    today = NOW.astimezone(tz).date()
     expected = [
         (
             day.isoformat(),
             open_at(datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)),
         )
         for day in days
+        if day <= today
     ]
     assert [(d.day, d.open_at_end) for d in trend] == expected
