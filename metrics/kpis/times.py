@@ -21,15 +21,24 @@ Definitions (docs/metrics.md#first-response-time, #resolution-time):
   ``target_resolution_hours`` that were resolved within it (duration ≤ target, in the chosen
   basis), with a Wilson interval; cases whose category has no target are left out of the
   SLA and counted in ``no_target``.
+
+The default request (no group, calendar basis, no slice but team) reads the duration
+rollup (metrics.rollups.durations) for the whole UTC months and days inside the window and
+the case table for the partial UTC days at its edges: counts, mean, sd, the fixed
+histogram and the SLA stay exact; the median and p90 are estimated from log-spaced bucket
+counts, within 2% of percentile_cont (√1.04 − 1 ≈ 1.98% at worst, exact below 64 s).
+``SUPPORTMETRICS_ROLLUPS = False`` reads the case table only (exact percentiles).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from metrics.rollups import durations
+from metrics.rollups.read import rollups_enabled, sliced_dims
 from metrics.sql import fetch_dicts, slice_sql
 from metrics.stats import Z95, Proportion, default_min_n, proportion
 from metrics.types import DurationStats, KpiFilter
@@ -250,6 +259,15 @@ def kpi_duration(
     del now
     spec = MEASURES[measure]
     min_n = default_min_n() if min_n is None else min_n
+    if group_by is None and rollup_serves(f):
+        row = _from_rollup(f, measure)
+        return DurationResult(
+            measure=measure,
+            basis=f.basis,
+            group_by=None,
+            overall=_figure(row, per_rep=False, min_n=min_n, sla=spec.sla),
+            rows=[],
+        )
     condition, params = slice_sql(f, alias="c", rep_column=spec.rep_column)
     key = group_key_sql(group_by, stamp=spec.stamp, rep_column=spec.rep_column) if group_by else ""
     parts = grouped_parts(group_by=group_by, key=key)
@@ -281,6 +299,151 @@ def kpi_duration(
             for r in rows[1:]  # one row per group, already aggregated
         ],
     )
+
+
+# --- the default request from the duration rollup -----------------------------------------
+
+
+def rollup_serves(f: KpiFilter) -> bool:
+    """Whether the duration rollup answers ``f`` (ungrouped): calendar basis, no slice but
+    team. Any window and time zone: the partial UTC days at the edges come from the cases."""
+    return rollups_enabled() and f.basis == "calendar" and sliced_dims(f) <= {"team"}
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def rollup_periods(
+    start: datetime, end: datetime
+) -> tuple[datetime, datetime, list[date], list[date]]:
+    """Split [start, end) into the rollup's part and the edges: ``lo`` and ``hi`` (the
+    first and last UTC midnights inside, or both ``end`` when there is no whole UTC day),
+    the whole UTC months of [lo, hi) and its other whole UTC days. The cases of
+    [start, lo) and [hi, end) are read from the case table."""
+    first = start.astimezone(UTC)
+    lo_day = first.date() + timedelta(days=0 if first.time() == time(0) else 1)
+    hi_day = end.astimezone(UTC).date()
+    if lo_day >= hi_day:
+        return end, end, [], []
+    months, days = [], []
+    day = lo_day
+    while day < hi_day:
+        if day.day == 1 and _next_month(day) <= hi_day:
+            months.append(day)
+            day = _next_month(day)
+        else:
+            days.append(day)
+            day += timedelta(days=1)
+    lo = datetime.combine(lo_day, time(0), tzinfo=UTC)
+    hi = datetime.combine(hi_day, time(0), tzinfo=UTC)
+    return lo, hi, months, days
+
+
+ROLLUP_SQL = """
+WITH edge_cases AS MATERIALIZED (
+    SELECT c.team_id, c.{seconds} AS d, {target} AS target
+      FROM cases_case c {target_join}
+     WHERE (c.{stamp} >= %(start)s AND c.{stamp} < %(lo)s)
+        OR (c.{stamp} >= %(hi)s AND c.{stamp} < %(end)s)
+),
+edge AS (
+    -- The team filter after the stamp's index (MATERIALIZED above): the edges hold a few
+    -- thousand cases, and ANDing them with the team's index would read all its cases.
+    SELECT c.d, c.target FROM edge_cases c WHERE {slice}
+),
+r AS MATERIALIZED (
+    SELECT r.cases, r.n, r.total, r.sumsq, r.fixed, r.hist, r.no_target, r.sla_met
+      FROM metrics_duration_rollup r
+     WHERE r.measure = %(measure)s
+       AND ((r.grain = 1 AND r.day = ANY(%(months)s::date[]))
+            OR (r.grain = 0 AND r.day = ANY(%(days)s::date[])))
+       AND {rollup_slice}
+),
+hist AS (
+    SELECT x.b, sum(x.v) AS v
+      FROM (SELECT u.i - 1 AS b, u.v
+              FROM r CROSS JOIN LATERAL unnest(r.hist) WITH ORDINALITY AS u(v, i)
+             WHERE u.v <> 0
+            UNION ALL
+            SELECT {bucket}, 1 FROM edge e WHERE e.d IS NOT NULL) x
+     GROUP BY x.b
+    HAVING sum(x.v) <> 0
+),
+totals AS (
+    SELECT sum(y.cases) AS cases, sum(y.n) AS n, sum(y.total) AS total,
+           sum(y.sumsq) AS sumsq, {fixed_sums},
+           sum(y.no_target) AS no_target, sum(y.sla_met) AS sla_met
+      FROM (SELECT r.cases, r.n, r.total, r.sumsq, {fixed_items}, r.no_target, r.sla_met
+              FROM r
+            UNION ALL
+            SELECT count(*), count(e.d), coalesce(sum(e.d), 0)::numeric,
+                   coalesce(sum(e.d::numeric * e.d), 0), {edge_fixed},
+                   count(e.d) FILTER (WHERE {sla} AND e.target IS NULL),
+                   count(*) FILTER (WHERE e.d <= e.target)
+              FROM edge e) y
+)
+SELECT coalesce(t.cases, 0) AS cases, coalesce(t.n, 0) AS n,
+       (t.total / nullif(t.n, 0))::float8 AS mean,
+       CASE WHEN t.n > 1 THEN
+            CASE WHEN t.n * t.sumsq - t.total * t.total <= 0 THEN 0::float8 ELSE
+                 round(sqrt(v.variance), scale(v.variance))::float8 END
+       END AS sd,
+       {fixed_out},
+       coalesce(t.n, 0) - coalesce(t.no_target, 0) AS sla_n,
+       coalesce(t.sla_met, 0) AS sla_met, coalesce(t.no_target, 0) AS no_target,
+       (SELECT array_agg(h.b ORDER BY h.b) FROM hist h) AS hist_b,
+       (SELECT array_agg(h.v ORDER BY h.b) FROM hist h) AS hist_v
+  FROM totals t
+ CROSS JOIN LATERAL (SELECT CASE WHEN t.n > 1 AND t.n * t.sumsq - t.total * t.total > 0
+                                 THEN (t.n * t.sumsq - t.total * t.total) / (t.n * (t.n - 1))
+                            END AS variance) v
+"""
+
+
+def rollup_sql(measure: str, f: KpiFilter) -> tuple[str, dict[str, Any]]:
+    """The default request's statement and parameters (see ``rollup_periods``)."""
+    spec = MEASURES[measure]
+    condition, params = slice_sql(f, alias="c", rep_column=spec.rep_column)
+    rollup_slice = f"r.team_id = {durations.EVERY_TEAM}"
+    if f.team_ids is not None:
+        rollup_slice = "r.team_id = ANY(%(rollup_team)s)"
+        params["rollup_team"] = list(f.team_ids)
+    names = [name for name, _, _ in HISTOGRAM_BUCKETS]
+    sql = ROLLUP_SQL.format(
+        seconds=spec.seconds["calendar"],
+        stamp=spec.stamp,
+        slice=condition,
+        target="cat.target_resolution_hours::bigint * 3600" if spec.sla else "NULL::bigint",
+        target_join="JOIN cases_category cat ON cat.id = c.category_id" if spec.sla else "",
+        rollup_slice=rollup_slice,
+        bucket=durations.bucket_sql("e.d"),
+        sla="TRUE" if spec.sla else "FALSE",
+        fixed_sums=", ".join(f"sum(y.h_{name}) AS h_{name}" for name in names),
+        fixed_items=", ".join(f"r.fixed[{i + 1}] AS h_{name}" for i, name in enumerate(names)),
+        edge_fixed=", ".join(
+            f"count(*) FILTER (WHERE e.d >= {low}"
+            + (f" AND e.d < {high})" if high is not None else ")")
+            for _, low, high in HISTOGRAM_BUCKETS
+        ),
+        fixed_out=", ".join(f"coalesce(t.h_{name}, 0) AS h_{name}" for name in names),
+    )
+    lo, hi, months, days = rollup_periods(f.start, f.end)
+    measure_id = durations.FIRST_RESPONSE if measure == "first_response" else durations.RESOLUTION
+    params.update(
+        start=f.start, end=f.end, lo=lo, hi=hi, months=months, days=days, measure=measure_id
+    )
+    return sql, params
+
+
+def _from_rollup(f: KpiFilter, measure: str) -> dict[str, Any]:
+    """The overall row of ``f`` (as DURATIONS_SQL gives it) from the rollup and the edges."""
+    sql, params = rollup_sql(measure, f)
+    row = fetch_dicts(sql, params)[0]
+    counts = list(zip(row.pop("hist_b") or [], row.pop("hist_v") or [], strict=True))
+    row["median"] = durations.percentile(counts, 0.5)
+    row["p90"] = durations.percentile(counts, 0.9)
+    return row
 
 
 def _figure(r: dict[str, Any], *, per_rep: bool, min_n: int, sla: bool) -> DurationFigure:
@@ -340,3 +503,29 @@ def kpi_resolution_time(
 ) -> DurationResult:
     """Resolution time and SLA attainment of the cases resolved in the window (module doc)."""
     return kpi_duration(f=f, now=now, measure="resolution", group_by=group_by, min_n=min_n)
+
+
+def percentile_error(f: KpiFilter, measure: str) -> dict[str, float | None]:
+    """How far the rollup's median and p90 of ``f`` are from percentile_cont, relatively
+    (``|estimate − exact| / exact``; None where there is nothing to measure): for the
+    benchmark and docs/performance.md. Reads the case table as the raw path does, so it
+    costs what the endpoint cost before the rollup."""
+    if not rollup_serves(f):
+        raise ValueError("The duration rollup does not answer this request.")
+    estimate = _from_rollup(f, measure)
+    spec = MEASURES[measure]
+    condition, params = slice_sql(f, alias="c", rep_column=spec.rep_column)
+    exact = fetch_dicts(
+        f"""SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY c.{spec.seconds["calendar"]})
+                   AS median,
+                   percentile_cont(0.9) WITHIN GROUP (ORDER BY c.{spec.seconds["calendar"]})
+                   AS p90
+              FROM cases_case c
+             WHERE c.{spec.stamp} >= %(start)s AND c.{spec.stamp} < %(end)s AND {condition}""",
+        {"start": f.start, "end": f.end, **params},
+    )[0]
+    errors: dict[str, float | None] = {}
+    for name in ("median", "p90"):
+        want, got = exact[name], estimate[name]
+        errors[name] = abs(got - want) / want if want and got is not None else None
+    return errors

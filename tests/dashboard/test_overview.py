@@ -7,12 +7,23 @@ import json
 
 import pytest
 
+from dashboard.panels import duration
+from metrics.rollups.durations import max_relative_error
 from tests.dashboard.html import table, table_hrefs, tiles
 
 pytestmark = pytest.mark.django_db
 
 OVERVIEW = "/dashboard/overview/"
 NO_DATA = "insufficient data (n = 1; 2 needed)"
+
+
+def shown_as_estimate_of(shown: str, seconds: float) -> bool:
+    """Whether a percentile on the page is the display of some value within the log
+    histogram's bound of the hand-computed ``seconds`` (docs/metrics.md: the default
+    request's percentiles come from the duration rollup)."""
+    e = max_relative_error()
+    steps = 400
+    return shown in {duration(seconds * (1 - e + 2 * e * i / steps)) for i in range(steps + 1)}
 
 
 def test_backlog_tables_and_open_now(dashboard_data, page_client):
@@ -52,9 +63,9 @@ def test_response_and_resolution_time_tables(dashboard_data, page_client):
         ["3–7 days", "0"],
         ["7 days or more", "0"],
     ]
-    assert found["response-time:Median"]["value"] == "1.0 h"
+    assert shown_as_estimate_of(found["response-time:Median"]["value"], 3600)
     assert found["response-time:Mean"]["value"] == "1.7 h"
-    assert found["response-time:90th percentile"]["value"] == "3.2 h"
+    assert shown_as_estimate_of(found["response-time:90th percentile"]["value"], 3.2 * 3600)
 
     assert table(html, "Resolution time: cases per duration bucket (n = 4)")[1:] == [
         ["Under 1 h", "0"],
@@ -65,9 +76,9 @@ def test_response_and_resolution_time_tables(dashboard_data, page_client):
         ["3–7 days", "0"],
         ["7 days or more", "0"],
     ]
-    assert found["resolution-time:Median"]["value"] == "5.5 h"
+    assert shown_as_estimate_of(found["resolution-time:Median"]["value"], 5.5 * 3600)
     assert found["resolution-time:Mean"]["value"] == "10.0 h"
-    assert found["resolution-time:90th percentile"]["value"] == "20.0 h"
+    assert shown_as_estimate_of(found["resolution-time:90th percentile"]["value"], 20 * 3600)
 
 
 def test_fcr_reopen_and_sla_tiles(dashboard_data, page_client):

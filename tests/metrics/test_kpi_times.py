@@ -8,15 +8,19 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cases.models import Case, CaseEvent, Category
 from metrics.kpis.times import (
     HISTOGRAM_BUCKETS,
+    kpi_duration,
     kpi_first_response_time,
     kpi_resolution_time,
+    rollup_serves,
 )
+from metrics.rollups.durations import max_relative_error
 from metrics.stats import Z95, wilson_interval
 from tests.metrics.builders import (
     BERLIN,
@@ -41,9 +45,40 @@ def stats(figure):
     return (figure.stats.n, figure.stats.mean, figure.stats.median, figure.stats.p90)
 
 
+# The default request (no group, calendar basis) reads the duration rollup, whose median and
+# p90 are estimates within max_relative_error() of percentile_cont; the tests that check
+# exact percentiles read the case tables (the definition), and ``rollup_agrees`` checks the
+# rollup's answer to the same request: everything equal, percentiles within the bound.
+def exact_percentiles(test=None):
+    """The case tables only (a fresh override each use: one cannot be nested in itself)."""
+    override = override_settings(SUPPORTMETRICS_ROLLUPS=False)
+    return override(test) if test is not None else override
+
+
+def rollup_agrees(f, measure):
+    with override_settings(SUPPORTMETRICS_ROLLUPS=True):
+        assert rollup_serves(f)
+        rolled = kpi_duration(f=f, now=NOW, measure=measure).overall
+    with exact_percentiles():
+        exact = kpi_duration(f=f, now=NOW, measure=measure).overall
+    for got, want in (
+        (rolled.stats.median, exact.stats.median),
+        (rolled.stats.p90, exact.stats.p90),
+    ):
+        assert (got is None) == (want is None)
+        if want is not None:
+            assert abs(got - want) <= max_relative_error() * want + 1e-9
+    assert rolled.stats.n == exact.stats.n and rolled.stats.mean == exact.stats.mean
+    assert (rolled.cases, rolled.histogram, rolled.sla) == (exact.cases, exact.histogram, exact.sla)
+    for got, want in ((rolled.mean_low, exact.mean_low), (rolled.mean_high, exact.mean_high)):
+        # The same exact sums; only the square root's last rounding may differ.
+        assert got == pytest.approx(want, rel=1e-12) if want is not None else got is None
+
+
 # --- resolution time -----------------------------------------------------------------------
 
 
+@exact_percentiles
 def test_resolution_time_overall(cases, django_assert_num_queries):
     with django_assert_num_queries(1):
         result = kpi_resolution_time(f=march_week(cases), now=NOW)
@@ -74,6 +109,19 @@ def test_resolution_time_overall(cases, django_assert_num_queries):
     assert overall.mean_low == 0.0
     assert overall.mean_high == pytest.approx(89700 + Z95 * sd / math.sqrt(6))
     assert result.rows == []
+
+
+def test_resolution_time_overall_from_the_rollup(cases, django_assert_num_queries):
+    f = march_week(cases)
+    with django_assert_num_queries(1):
+        overall = kpi_resolution_time(f=f, now=NOW).overall
+    assert (overall.stats.n, overall.stats.mean, overall.cases) == (6, 89700, 6)
+    assert overall.stats.median == pytest.approx(37800, rel=max_relative_error())
+    assert overall.stats.p90 == pytest.approx(226800, rel=max_relative_error())
+    assert (overall.sla.attainment.n, overall.sla.attainment.count) == (5, 3)
+    assert overall.sla.no_target == 1
+    rollup_agrees(f, "resolution")
+    rollup_agrees(f, "first_response")
 
 
 def test_resolution_time_in_business_hours(cases):
@@ -133,6 +181,7 @@ def test_per_rep_figures_below_the_minimum_sample_are_withheld(cases):
     assert not any(row.figure.insufficient_data for row in by_category.rows)
 
 
+@exact_percentiles
 def test_resolution_window_edges_are_half_open(cases):
     org = cases
     # The week before ends exactly when r5 is resolved: r5 is not in it.
@@ -149,8 +198,11 @@ def test_resolution_window_edges_are_half_open(cases):
         end=datetime(2026, 3, 16, tzinfo=BERLIN).astimezone(UTC),
     )
     assert stats(kpi_resolution_time(f=after, now=NOW).overall) == (1, 46800, 46800, 46800)
+    rollup_agrees(before, "resolution")
+    rollup_agrees(after, "resolution")
 
 
+@exact_percentiles
 def test_empty_window_and_other_team(cases):
     org = cases
     empty = march_week(
@@ -171,6 +223,8 @@ def test_empty_window_and_other_team(cases):
     # Team B: only r9, resolved 20 minutes after it was opened.
     team_b = kpi_resolution_time(f=march_week(org, team_ids=(org.team_b.pk,)), now=NOW)
     assert stats(team_b.overall) == (1, 1200, 1200, 1200)
+    rollup_agrees(empty, "resolution")
+    rollup_agrees(march_week(org, team_ids=(org.team_b.pk,)), "resolution")
 
 
 def test_bucket_edges_and_the_sla_target_are_inclusive(org):
@@ -476,6 +530,11 @@ def test_durations_match_a_python_reference(
     if measure == "first_response":
         overall = overall or approx(empty)
         overall = (*overall[:5], None)
+    if group_by is None and rollup_serves(f):
+        # The rollup's percentiles are estimates (see rollup_agrees); the case tables' exact.
+        rollup_agrees(f, measure)
+        with exact_percentiles():
+            got = result(f=f, now=BASE, group_by=group_by, min_n=1)
     assert figures(got.overall) == (overall or approx(empty))
     if group_by is None:
         assert got.rows == []
