@@ -24,17 +24,22 @@ Definitions (docs/metrics.md#csat):
   belongs to the event's actor, else to the case's assignee at that moment.
 
 Everything — rows, the overall figure and each rep's monthly trend — is one SQL statement
-(``GROUPING SETS`` over responses and resolutions).
+(``GROUPING SETS`` over responses and resolutions). Per rep, unsliced or sliced by team or
+rep only, it reads the CSAT rollup (metrics.rollups.csat): the window's whole UTC days that
+lie in one local month from the per-day sums, its other (partial) days from the per-response
+and per-resolution facts — exact in any time zone. Otherwise it reads the case tables.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from metrics.kpis.load import UNATTRIBUTED_RESOLVER_SQL
+from metrics.rollups import csat as rollup
+from metrics.rollups.read import rollups_enabled, sliced_dims
 from metrics.sql import fetch_dicts, slice_sql
 from metrics.stats import Z95, Proportion, default_min_n, proportion
 from metrics.types import KpiFilter
@@ -236,6 +241,135 @@ _GROUPS: dict[str, tuple[str, str, str]] = {
 }
 
 
+def _sum_columns() -> str:
+    sums = ",\n           ".join(f"sum({m})::bigint AS {m}" for m in rollup.MEASURES)
+    return sums
+
+
+def _mean(n: str, total: str, squares: str, name: str) -> str:
+    """The mean and the sample standard deviation (as avg and stddev_samp give them) from
+    a count, a sum and a sum of squares, in numeric: exact up to the final rounding."""
+    return (
+        f"CASE WHEN {n} > 0 THEN ({total}::numeric / {n})::float END AS {name}_mean, "
+        f"CASE WHEN {n} > 1 THEN sqrt(greatest(0, ({n}::numeric * {squares} - "
+        f"{total}::numeric * {total}) / ({n}::numeric * ({n} - 1))))::float END AS {name}_sd"
+    )
+
+
+CSAT_ROLLUP_SQL = f"""
+WITH parts AS (
+    -- Whole UTC days inside one local month: the day sums.
+    SELECT r.rep_id,
+           date_trunc('month', (r.day::timestamp AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date
+             AS month,
+           {", ".join(f"r.{m}" for m in rollup.MEASURES)}
+      FROM {rollup.LIVE} r
+     WHERE r.day >= %(first_day)s AND r.day <= %(last_day)s
+       AND NOT (r.day = ANY(%(cut_days)s::date[])) AND {{day_slice}}
+    UNION ALL
+    -- The partial days (window edges, days a local month starts in): the facts.
+    SELECT f.rep_id, date_trunc('month', f.at AT TIME ZONE %(tz)s)::date,
+           {", ".join(f"{rollup.FACT_MEASURES[m]}" for m in rollup.MEASURES)}
+      FROM unnest(%(edge_starts)s::timestamptz[], %(edge_ends)s::timestamptz[]) AS w(lo, hi)
+      JOIN {rollup.FACT} f ON f.at >= w.lo AND f.at < w.hi
+     WHERE {{fact_slice}}
+),
+agg AS (
+    SELECT CASE WHEN GROUPING(rep_id, month) = 0 THEN 'trend'
+                WHEN GROUPING(rep_id) = 0 THEN 'row'
+                ELSE 'overall' END AS kind,
+           rep_id AS key, rep_id, month,
+           {_sum_columns()}
+      FROM parts
+     GROUP BY GROUPING SETS ((rep_id), (), (rep_id, month))
+     -- A rep (or rep-month) with no response and no resolution is not a row, as in the
+     -- case tables' answer (a day row can hold zeros after its facts were deleted).
+    HAVING GROUPING(rep_id) = 1 OR sum(responses) + sum(resolutions) > 0
+)
+SELECT agg.kind, agg.key, agg.rep_id, agg.month, agg.responses, agg.satisfied,
+       {_mean("agg.responses", "agg.csat_sum", "agg.csat_sq", "csat")},
+       agg.nps_n, agg.promoters, agg.detractors,
+       CASE WHEN agg.nps_n > 1 THEN sqrt(greatest(0, (agg.nps_n::numeric
+            * (agg.promoters + agg.detractors) - (agg.promoters - agg.detractors)::numeric
+            * (agg.promoters - agg.detractors)) / (agg.nps_n::numeric * (agg.nps_n - 1))))::float
+       END AS nps_sd,
+       agg.effort_n, {_mean("agg.effort_n", "agg.effort_sum", "agg.effort_sq", "effort")},
+       agg.resolutions, agg.responded, r.display_name AS label
+  FROM agg
+  LEFT JOIN cases_representative r ON r.id = agg.rep_id
+ ORDER BY agg.kind, label NULLS LAST, agg.key NULLS LAST, agg.rep_id NULLS LAST, agg.month
+"""
+
+
+def rollup_serves(f: KpiFilter, group_by: str) -> bool:
+    """Whether the CSAT rollup answers: per rep, sliced by nothing but team and rep (the
+    rollup's dimensions). Any window and time zone: partial days come from the facts."""
+    return rollups_enabled() and group_by == "rep" and sliced_dims(f) <= {"team", "rep"}
+
+
+def window_days(f: KpiFilter) -> tuple[list[date], list[tuple[datetime, datetime]]]:
+    """The window split into the UTC days the day sums answer — wholly inside the window
+    and inside one local month of ``f.tz`` — and the other stretches (UTC ranges, adjacent
+    ones merged) that the facts answer."""
+    whole: list[date] = []
+    edges: list[tuple[datetime, datetime]] = []
+    day = f.start.astimezone(UTC).date()
+    last = (f.end - TICK).astimezone(UTC).date()
+    while day <= last:
+        lo = datetime.combine(day, time(0), tzinfo=UTC)
+        hi = lo + timedelta(days=1)
+        first, final = lo.astimezone(f.tz), (hi - TICK).astimezone(f.tz)
+        # Local time only moves forward within the day unless its offset falls back, so
+        # equal months at both ends mean one month throughout; a fall-back day is partial.
+        offsets = first.utcoffset(), final.utcoffset()
+        one_month = (first.year, first.month) == (final.year, final.month)
+        forward = None not in offsets and offsets[0] <= offsets[1]  # type: ignore[operator]
+        if lo >= f.start and hi <= f.end and one_month and forward:
+            whole.append(day)
+        else:
+            start, end = max(lo, f.start), min(hi, f.end)
+            if edges and edges[-1][1] == start:
+                edges[-1] = (edges[-1][0], end)
+            else:
+                edges.append((start, end))
+        day += timedelta(days=1)
+    return whole, edges
+
+
+def _from_rollup(f: KpiFilter) -> list[dict[str, Any]]:
+    whole, edges = window_days(f)
+    conditions, params = [], {}
+    if f.team_ids is not None:
+        conditions.append("{a}.team_id = ANY(%(rollup_team)s::bigint[])")
+        params["rollup_team"] = list(f.team_ids)
+    if f.rep_ids is not None:
+        conditions.append("{a}.rep_id = ANY(%(rollup_rep)s::bigint[])")
+        params["rollup_rep"] = list(f.rep_ids)
+    condition = " AND ".join(["TRUE", *conditions])
+    whole_set = set(whole)
+    return fetch_dicts(
+        CSAT_ROLLUP_SQL.format(
+            day_slice=condition.format(a="r"), fact_slice=condition.format(a="f")
+        ),
+        {
+            "tz": str(f.tz),
+            "first_day": whole[0] if whole else None,
+            "last_day": whole[-1] if whole else None,
+            "cut_days": [
+                whole[0] + timedelta(days=i)
+                for i in range((whole[-1] - whole[0]).days + 1 if whole else 0)
+                if whole[0] + timedelta(days=i) not in whole_set
+            ],
+            "edge_starts": [lo for lo, _ in edges],
+            "edge_ends": [hi for _, hi in edges],
+            **params,
+        },
+    )
+
+
+TICK = timedelta(microseconds=1)
+
+
 def kpi_csat_by_representative(
     *, f: KpiFilter, now: datetime, group_by: str = "rep", min_n: int | None = None
 ) -> CsatResult:
@@ -247,24 +381,7 @@ def kpi_csat_by_representative(
     """
     del now
     min_n = default_min_n() if min_n is None else min_n
-    key, label, label_join = _GROUPS[group_by]
-    condition, params = slice_sql(replace(f, rep_ids=None), alias="c")
-    rows = fetch_dicts(
-        CSAT_SQL.format(
-            slice=condition,
-            resolver=UNATTRIBUTED_RESOLVER_SQL,
-            key=key,
-            label=label,
-            label_join=label_join,
-        ),
-        {
-            "start": f.start,
-            "end": f.end,
-            "tz": str(f.tz),
-            "rep_ids": list(f.rep_ids) if f.rep_ids is not None else None,
-            **params,
-        },
-    )
+    rows = _from_rollup(f) if rollup_serves(f, group_by) else _from_cases(f, group_by)
     overall = next((r for r in rows if r["kind"] == "overall"), None)
     # The minimum sample is for one rep's figures: rep rows, the trend, and the overall
     # figure when it is one rep's (their own view, or ?rep=).
@@ -284,6 +401,27 @@ def kpi_csat_by_representative(
         overall=_figures(overall or {}, min_n if one_rep else None),
         rows=result_rows,
         trend=_trends([r for r in rows if r["kind"] == "trend"], window_months(f), min_n),
+    )
+
+
+def _from_cases(f: KpiFilter, group_by: str) -> list[dict[str, Any]]:
+    key, label, label_join = _GROUPS[group_by]
+    condition, params = slice_sql(replace(f, rep_ids=None), alias="c")
+    return fetch_dicts(
+        CSAT_SQL.format(
+            slice=condition,
+            resolver=UNATTRIBUTED_RESOLVER_SQL,
+            key=key,
+            label=label,
+            label_join=label_join,
+        ),
+        {
+            "start": f.start,
+            "end": f.end,
+            "tz": str(f.tz),
+            "rep_ids": list(f.rep_ids) if f.rep_ids is not None else None,
+            **params,
+        },
     )
 
 
