@@ -24,15 +24,17 @@ Definitions (docs/metrics.md#case-load):
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from metrics.kpis.times import BUCKETS_SQL, TIME_GROUPS
+from metrics.rollups.read import rollups_enabled
 from metrics.sql import fetch_dicts, slice_sql
 from metrics.stats import Proportion, default_min_n, gini, proportion
 from metrics.types import KpiFilter
 
 DEFINITION_VERSION = 1
+DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,8 @@ UNATTRIBUTED_RESOLVER_SQL = """CASE WHEN rc.resolved_at = e.occurred_at THEN rc.
                 ORDER BY a.occurred_at DESC, a.id DESC LIMIT 1)
     END"""
 
-LOAD_SQL = """
+# The teams and reps asked for (both paths).
+SCOPE_SQL = """
 WITH teams AS (
     -- The teams whose spread is asked for: a rep filter still needs the whole team's total.
     SELECT t.id, t.name FROM cases_team t
@@ -102,7 +105,25 @@ WITH teams AS (
 reps AS (
     SELECT r.id, r.display_name, r.team_id, (r.active AND r.role = 'rep') AS in_spread
       FROM cases_representative r WHERE r.team_id IN (SELECT id FROM teams)
-),
+),"""
+
+# The rows out of `counted` (rep, period, taken_on, resolved): every rep in the spread and
+# every other rep with a count (both paths).
+OUTPUT_SQL = """
+SELECT r.id AS rep, r.display_name AS name, r.team_id AS team, tm.name AS team_name,
+       r.in_spread, p.period,
+       coalesce(k.taken_on, 0) AS taken_on, coalesce(k.resolved, 0) AS resolved
+  FROM reps r
+  JOIN teams tm ON tm.id = r.team_id
+ CROSS JOIN (SELECT NULL::date AS period {bucket_periods}) p
+  LEFT JOIN counted k ON k.rep = r.id AND k.period IS NOT DISTINCT FROM p.period
+ WHERE r.in_spread OR r.id IN (SELECT rep FROM counted)
+ ORDER BY r.display_name, r.id, p.period NULLS FIRST
+"""
+
+LOAD_SQL = (
+    SCOPE_SQL
+    + """
 in_window AS MATERIALIZED (
     SELECT e.id, e.case_id, e.event_type, e.occurred_at, e.actor_id, e.assignee_id
       FROM cases_caseevent e {case_join}
@@ -126,17 +147,43 @@ counted AS (
            count(DISTINCT case_id) FILTER (WHERE NOT taken_on) AS resolved
       FROM events WHERE rep IN (SELECT id FROM reps)
      GROUP BY GROUPING SETS ({grouping_sets})
-){buckets}
-SELECT r.id AS rep, r.display_name AS name, r.team_id AS team, tm.name AS team_name,
-       r.in_spread, p.period,
-       coalesce(k.taken_on, 0) AS taken_on, coalesce(k.resolved, 0) AS resolved
-  FROM reps r
-  JOIN teams tm ON tm.id = r.team_id
- CROSS JOIN (SELECT NULL::date AS period {bucket_periods}) p
-  LEFT JOIN counted k ON k.rep = r.id AND k.period IS NOT DISTINCT FROM p.period
- WHERE r.in_spread OR r.id IN (SELECT rep FROM counted)
- ORDER BY r.display_name, r.id, p.period NULLS FIRST
-"""
+){buckets}"""
+    + OUTPUT_SQL
+)
+
+# The default request (no series, no case slice) from the stored facts (metrics.rollups.
+# load): the facts of the window, minus the repeats — facts whose previous fact of the same
+# case, kind and rep is in the window too — leave one per distinct case. The window's
+# whole UTC days [day0, day1) come from the daily counts, its partial days at the edges
+# ([start, edge0) and [edge1, end)) from the facts themselves.
+LOAD_ROLLUP_SQL = (
+    SCOPE_SQL
+    + """
+counted AS (
+    SELECT c.rep_id AS rep, NULL::date AS period,
+           sum(c.taken_on) AS taken_on, sum(c.resolved) AS resolved
+      FROM (SELECT d.rep_id, d.taken_on, d.resolved FROM metrics_load_day d
+             WHERE d.day >= %(day0)s AND d.day < %(day1)s
+               AND d.rep_id IN (SELECT id FROM reps)
+            UNION ALL
+            SELECT d.rep_id, d.taken_on, d.resolved FROM metrics_load_pending d
+             WHERE d.day >= %(day0)s AND d.day < %(day1)s
+               AND d.rep_id IN (SELECT id FROM reps)
+            UNION ALL
+            SELECT f.rep_id, (NOT f.resolved)::int, f.resolved::int FROM metrics_load_fact f
+             WHERE (f.at >= %(start)s AND f.at < %(edge0)s
+                    OR f.at >= %(edge1)s AND f.at < %(end)s)
+               AND f.rep_id IN (SELECT id FROM reps)
+            UNION ALL
+            SELECT f.rep_id, -(NOT f.resolved)::int, -(f.resolved::int)
+              FROM metrics_load_fact f
+             WHERE f.prev_at IS NOT NULL AND f.prev_at >= %(start)s AND f.at < %(end)s
+               AND f.rep_id IN (SELECT id FROM reps)) c
+     GROUP BY c.rep_id
+    HAVING sum(c.taken_on) <> 0 OR sum(c.resolved) <> 0
+)"""
+    + OUTPUT_SQL.format(bucket_periods="")
+)
 
 
 def kpi_case_load(
@@ -151,6 +198,9 @@ def kpi_case_load(
     if group_by is not None and group_by not in TIME_GROUPS:
         raise ValueError(f"Case load is grouped by day, week or month, not {group_by!r}.")
     min_n = default_min_n() if min_n is None else min_n
+    case_slice = (f.category_ids, f.channels, f.priorities, f.segments)
+    if group_by is None and all(s is None for s in case_slice) and rollups_enabled():
+        return _spread(_rows_from_facts(f), f=f, group_by=None, min_n=min_n)
     # Reps are sliced by their own team below; the cases only by what they are about.
     condition, params = slice_sql(replace(f, team_ids=None, rep_ids=None), alias="c")
     period = f"date_trunc('{group_by}', occurred_at AT TIME ZONE %(tz)s)::date"
@@ -173,12 +223,44 @@ def kpi_case_load(
             "end": f.end,
             "tz": str(f.tz),
             "unit": group_by or "day",
-            "team_ids": list(f.team_ids) if f.team_ids is not None else None,
-            "rep_ids": list(f.rep_ids) if f.rep_ids is not None else None,
+            **_scope_params(f),
             **params,
         },
     )
     return _spread(rows, f=f, group_by=group_by, min_n=min_n)
+
+
+def _scope_params(f: KpiFilter) -> dict[str, Any]:
+    return {
+        "team_ids": list(f.team_ids) if f.team_ids is not None else None,
+        "rep_ids": list(f.rep_ids) if f.rep_ids is not None else None,
+    }
+
+
+def _rows_from_facts(f: KpiFilter) -> list[dict[str, Any]]:
+    """Each rep's totals from the stored facts (``LOAD_ROLLUP_SQL``): exact in any time
+    zone and for any window, as the partial days are read from the facts."""
+    start, end = f.start.astimezone(UTC), f.end.astimezone(UTC)
+    day0 = start.date() if start.timetz() == time(0, tzinfo=UTC) else start.date() + DAY
+    day1 = end.date()
+    if day0 >= day1:  # no whole UTC day inside: all from the facts
+        edge0 = edge1 = end
+        day0 = day1
+    else:
+        edge0 = datetime.combine(day0, time(0), tzinfo=UTC)
+        edge1 = datetime.combine(day1, time(0), tzinfo=UTC)
+    return fetch_dicts(
+        LOAD_ROLLUP_SQL,
+        {
+            "start": start,
+            "end": end,
+            "day0": day0,
+            "day1": day1,
+            "edge0": edge0,
+            "edge1": edge1,
+            **_scope_params(f),
+        },
+    )
 
 
 def _spread(
