@@ -25,14 +25,22 @@ Scope: the filter's slice (team, rep, category, channel, priority) selects the c
 behind every figure; a sliced caller lists the accounts with in-scope activity (a case in
 the period or the previous one, a case open now, an answer in the period) and may open any
 account with an in-scope case. Unsliced (an admin), every account created by ``now``.
+
+Unsliced or sliced by team, the period's cases, reopenings and answers come from the
+per-account rollup (metrics.rollups.accounts): whole UTC days from its rows, the rest of
+each boundary's day from the case tables; the same figures exactly (``uses_rollup``).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, date, datetime
+from fractions import Fraction
 from typing import Any
 
+from metrics.rollups.accounts import boundary, boundary_params, slot_sql
+from metrics.rollups.read import rollups_enabled, sliced_dims
 from metrics.sql import fetch_dicts, slice_sql
 from metrics.stats import Z95, wilson_interval
 from metrics.types import Interval, KpiFilter
@@ -188,36 +196,57 @@ ADJUSTED = {
     "open_backlog": f"a.open_now::float8 / (a.cases + {VOLUME_SMOOTHING})",
 }
 
-RISK_SQL = """
-WITH
+# "Open now": the status-open cases (the partial index metrics_case_account_open answers
+# them without reading the case rows) and the cases resolved after ``now``, as two disjoint
+# parts (a case is status-open exactly when ``resolved_at`` is null); then the events of
+# those resolved before ``now`` (a few hundred at 1M cases).
+OPEN_SQL = """
+open_figures AS (
+    -- Open at now ⇒ open now, or resolved (for the last time) after now. Never resolved
+    -- by now: open. Resolved by now: open when reopened at least as often as resolved.
+    SELECT account_id, sum(n) AS open_now FROM (
+        SELECT c.account_id, count(*) AS n
+          FROM cases_case c
+         WHERE c.account_id IS NOT NULL AND {slice} AND c.opened_at <= %(now)s
+           AND c.status IN ('new', 'open', 'pending')
+           AND (c.first_resolved_at IS NULL OR c.first_resolved_at > %(now)s)
+         GROUP BY c.account_id
+        UNION ALL
+        SELECT c.account_id, count(*)
+          FROM cases_case c
+         WHERE c.account_id IS NOT NULL AND {slice} AND c.opened_at <= %(now)s
+           AND c.resolved_at > %(now)s
+           AND (c.first_resolved_at IS NULL OR c.first_resolved_at > %(now)s)
+         GROUP BY c.account_id
+        UNION ALL
+        SELECT h.account_id, count(*) FROM (
+            SELECT o.account_id,
+                   count(*) FILTER (WHERE e.event_type = 'reopened') AS reopens,
+                   count(*) FILTER (WHERE e.event_type = 'resolved') AS resolutions
+              FROM (SELECT c.id, c.account_id FROM cases_case c
+                     WHERE c.account_id IS NOT NULL AND {slice} AND c.opened_at <= %(now)s
+                       AND c.status IN ('new', 'open', 'pending')
+                       AND c.first_resolved_at <= %(now)s
+                    UNION ALL
+                    SELECT c.id, c.account_id FROM cases_case c
+                     WHERE c.account_id IS NOT NULL AND {slice} AND c.opened_at <= %(now)s
+                       AND c.resolved_at > %(now)s AND c.first_resolved_at <= %(now)s) o
+              JOIN cases_caseevent e ON e.case_id = o.id
+             WHERE e.event_type IN ('resolved', 'reopened') AND e.occurred_at <= %(now)s
+             GROUP BY o.id, o.account_id) h
+         WHERE h.reopens >= h.resolutions
+         GROUP BY h.account_id
+    ) parts
+     GROUP BY account_id
+)"""
+
+# The period's figures from the case and survey tables: every case of both periods.
+RAW_FIGURES_SQL = """
 recent AS (
     SELECT c.id, c.account_id, c.opened_at, c.reopened_count
       FROM cases_case c
      WHERE c.account_id IS NOT NULL AND {slice}
        AND c.opened_at >= %(previous_start)s AND c.opened_at < %(period_end)s
-),
-open_candidates AS (
-    -- Open at now ⇒ open now, or resolved (for the last time) after now.
-    SELECT c.id, c.account_id, c.first_resolved_at
-      FROM cases_case c
-     WHERE c.account_id IS NOT NULL AND {slice} AND c.opened_at <= %(now)s
-       AND (c.status IN ('new', 'open', 'pending') OR c.resolved_at > %(now)s)
-),
-history AS (
-    -- Only cases resolved by now and reopened at some point need their events: the
-    -- period's reopened cases and the open candidates resolved before now. Each keeps its
-    -- account, so that no join back to the (large) case sets is needed.
-    SELECT x.account_id, x.kind,
-           count(*) FILTER (WHERE e.event_type = 'reopened') AS reopens,
-           count(*) FILTER (WHERE e.event_type = 'resolved') AS resolutions
-      FROM (SELECT id, account_id, 'period' AS kind FROM recent
-             WHERE reopened_count > 0 AND opened_at >= %(start)s
-            UNION ALL
-            SELECT id, account_id, 'open' FROM open_candidates
-             WHERE first_resolved_at <= %(now)s) x
-      JOIN cases_caseevent e ON e.case_id = x.id
-     WHERE e.event_type IN ('resolved', 'reopened') AND e.occurred_at <= %(now)s
-     GROUP BY x.id, x.account_id, x.kind
 ),
 case_figures AS (
     SELECT r.account_id,
@@ -227,27 +256,20 @@ case_figures AS (
      GROUP BY r.account_id
 ),
 reopen_figures AS (
-    SELECT account_id, count(*) AS reopened
-      FROM history WHERE kind = 'period' AND reopens > 0
-     GROUP BY account_id
-),
-open_figures AS (
-    SELECT account_id, sum(n) AS open_now FROM (
-        SELECT account_id, count(*) AS n FROM open_candidates
-         WHERE first_resolved_at IS NULL OR first_resolved_at > %(now)s
-         GROUP BY account_id
-        UNION ALL
-        SELECT account_id, count(*) FROM history
-         WHERE kind = 'open' AND reopens >= resolutions
-         GROUP BY account_id
-    ) parts
-     GROUP BY account_id
+    -- Only the period's cases with a reopen count need their events.
+    SELECT r.account_id, count(*) AS reopened
+      FROM recent r
+     WHERE r.reopened_count > 0 AND r.opened_at >= %(start)s
+       AND EXISTS (SELECT 1 FROM cases_caseevent e
+                    WHERE e.case_id = r.id AND e.event_type = 'reopened'
+                      AND e.occurred_at <= %(now)s)
+     GROUP BY r.account_id
 ),
 survey_figures AS (
     -- From the period's answers to their cases by primary key: OFFSET 0 keeps the planner
     -- from hashing every case of the slice to join a few thousand answers.
     SELECT c.account_id, count(*) AS responses, sum(s.csat) AS csat_sum,
-           stddev_samp(s.csat) AS csat_sd, count(*) FILTER (WHERE s.csat <= 2) AS detractors
+           sum(s.csat * s.csat) AS csat_sq, count(*) FILTER (WHERE s.csat <= 2) AS detractors
       FROM cases_surveyresponse s
       CROSS JOIN LATERAL (
             SELECT c.account_id FROM cases_case c
@@ -255,14 +277,122 @@ survey_figures AS (
             OFFSET 0) c
      WHERE s.responded_at >= %(start)s AND s.responded_at < %(period_end)s
      GROUP BY c.account_id
+)"""
+
+# The same figures from metrics_rollup_account_month (metrics.rollups.accounts): whole UTC
+# days from the rollup rows of the months involved, the rest of each boundary's day (at
+# most 12 hours, before or after its nearest midnight) from the case and survey tables by
+# index, and the reopenings the rollup counts but ``now`` has not reached yet subtracted.
+# Boundaries: p = previous_start, s = start, e = period_end.
+ROLLUP_FIGURES_SQL = """
+rolled AS (
+    SELECT r.account_id,
+           sum(r.opened[i.e] - r.opened[i.s]) AS cases,
+           sum(r.opened[i.s] - r.opened[i.p]) AS previous_cases,
+           sum(r.reopened[i.e] - r.reopened[i.s]) AS reopened,
+           sum(r.responses[i.e] - r.responses[i.s]) AS responses,
+           sum(r.csat_sum[i.e] - r.csat_sum[i.s]) AS csat_sum,
+           sum(r.csat_sq[i.e] - r.csat_sq[i.s]) AS csat_sq,
+           sum(r.detractors[i.e] - r.detractors[i.s]) AS detractors
+      FROM {live} r
+     CROSS JOIN LATERAL (SELECT {slot_p} AS p, {slot_s} AS s, {slot_e} AS e) i
+     WHERE r.month >= %(p_month)s AND r.month <= %(e_month)s AND {rollup_slice}
+     GROUP BY r.account_id
 ),
+edge_cases AS (
+    SELECT c.account_id, b.k, b.sign, c.opened_at,
+           CASE WHEN c.reopened_count > 0 AND EXISTS (
+                    SELECT 1 FROM cases_caseevent e
+                     WHERE e.case_id = c.id AND e.event_type = 'reopened'
+                       AND e.occurred_at <= %(now)s) THEN 1 ELSE 0 END AS reopened
+      FROM (VALUES ('p', %(p_lo)s::timestamptz, %(p_hi)s::timestamptz, %(p_sign)s::int),
+                   ('s', %(s_lo)s::timestamptz, %(s_hi)s::timestamptz, %(s_sign)s::int),
+                   ('e', %(e_lo)s::timestamptz, %(e_hi)s::timestamptz, %(e_sign)s::int))
+           AS b(k, lo, hi, sign)
+      CROSS JOIN LATERAL (
+            SELECT c.id, c.account_id, c.opened_at, c.reopened_count FROM cases_case c
+             WHERE c.opened_at >= b.lo AND c.opened_at < b.hi
+               AND c.account_id IS NOT NULL AND {slice}
+            OFFSET 0) c
+),
+edge_answers AS (
+    SELECT c.account_id, b.sign, s.csat
+      FROM (VALUES (%(s_lo)s::timestamptz, %(s_hi)s::timestamptz, 0 - %(s_sign)s::int),
+                   (%(e_lo)s::timestamptz, %(e_hi)s::timestamptz, %(e_sign)s::int))
+           AS b(lo, hi, sign)
+      JOIN cases_surveyresponse s ON s.responded_at >= b.lo AND s.responded_at < b.hi
+      CROSS JOIN LATERAL (
+            SELECT c.account_id FROM cases_case c
+             WHERE c.id = s.case_id AND c.account_id IS NOT NULL AND {slice}
+            OFFSET 0) c
+),
+late_reopenings AS (
+    -- Counted by the rollup (a reopening exists) but not reopened by now: every
+    -- reopening after now. Only cases of the rollup's whole days [s midnight, e midnight).
+    SELECT c.account_id, count(*) AS n
+      FROM (SELECT DISTINCT e.case_id FROM cases_caseevent e
+             WHERE e.event_type = 'reopened' AND e.occurred_at > %(now)s) x
+      CROSS JOIN LATERAL (
+            SELECT c.id, c.account_id FROM cases_case c
+             WHERE c.id = x.case_id AND c.account_id IS NOT NULL AND {slice}
+               AND c.reopened_count > 0
+               AND c.opened_at >= %(s_midnight)s AND c.opened_at < %(e_midnight)s
+            OFFSET 0) c
+     WHERE NOT EXISTS (SELECT 1 FROM cases_caseevent e
+                        WHERE e.case_id = c.id AND e.event_type = 'reopened'
+                          AND e.occurred_at <= %(now)s)
+     GROUP BY c.account_id
+),
+parts AS (
+    SELECT account_id, cases, previous_cases, reopened, responses, csat_sum, csat_sq,
+           detractors
+      FROM rolled
+    UNION ALL
+    -- A boundary's edge adds to the count before it: + to the period after it, − to the
+    -- one before it.
+    SELECT account_id,
+           sum(sign * CASE k WHEN 'e' THEN 1 WHEN 's' THEN -1 ELSE 0 END),
+           sum(sign * CASE k WHEN 's' THEN 1 WHEN 'p' THEN -1 ELSE 0 END),
+           sum(sign * reopened * CASE k WHEN 'e' THEN 1 WHEN 's' THEN -1 ELSE 0 END),
+           0, 0, 0, 0
+      FROM edge_cases GROUP BY account_id
+    UNION ALL
+    SELECT account_id, 0, 0, 0, sum(sign), sum(sign * csat), sum(sign * csat * csat),
+           sum(sign) FILTER (WHERE csat <= 2)
+      FROM edge_answers GROUP BY account_id
+    UNION ALL
+    SELECT account_id, 0, 0, -n, 0, 0, 0, 0 FROM late_reopenings
+),
+figures AS (
+    SELECT account_id, sum(cases)::bigint AS cases,
+           sum(previous_cases)::bigint AS previous_cases, sum(reopened)::bigint AS reopened,
+           sum(responses)::bigint AS responses, sum(csat_sum)::bigint AS csat_sum,
+           sum(csat_sq)::bigint AS csat_sq, coalesce(sum(detractors), 0)::bigint AS detractors
+      FROM parts GROUP BY account_id
+),
+-- As the case-table figures: rows only for accounts with a case / a reopening / an answer.
+case_figures AS (
+    SELECT account_id, cases, previous_cases FROM figures WHERE cases + previous_cases > 0
+),
+reopen_figures AS (
+    SELECT account_id, reopened FROM figures WHERE reopened > 0
+),
+survey_figures AS (
+    SELECT account_id, responses, csat_sum, csat_sq, detractors FROM figures
+     WHERE responses > 0
+)"""
+
+RISK_SQL = """
+WITH
+{figures},
+{open},
 accounts AS (
     SELECT acc.id, acc.external_id, acc.name, acc.segment, acc.annual_value::float8 AS annual_value,
            acc.churned_at, (acc.churned_at IS NULL OR acc.churned_at > %(now)s) AS active_now,
            coalesce(cf.cases, 0) AS cases, coalesce(cf.previous_cases, 0) AS previous_cases,
            coalesce(rf.reopened, 0) AS reopened, coalesce(o.open_now, 0) AS open_now,
            coalesce(sf.responses, 0) AS responses, sf.csat_sum::float8 AS csat_sum,
-           sf.csat_sd::float8 AS csat_sd, coalesce(sf.detractors, 0) AS detractors,
+           coalesce(sf.csat_sq, 0)::bigint AS csat_sq, coalesce(sf.detractors, 0) AS detractors,
            CASE WHEN acc.annual_value > 0
                 THEN coalesce(cf.cases, 0) * 10000.0::float8 / acc.annual_value::float8
            END AS cases_per_10k
@@ -337,14 +467,36 @@ def _population_sql(f: KpiFilter, condition: str) -> str:
     )
 
 
-def _turnover_population_sql(f: KpiFilter, condition: str) -> str:
-    """A sliced caller's turnover counts the accounts the slice served by the period's end."""
+def _turnover_population_sql(
+    f: KpiFilter, condition: str, now: datetime, period_end: datetime
+) -> tuple[str, dict[str, Any]]:
+    """A sliced caller's turnover counts the accounts the slice served by the period's end:
+    with a case of the slice opened before it. From the rollup when it answers (its cases
+    before the end's UTC day, and that day's cases from the case table), else the cases."""
     if not _sliced(f):
-        return ""
+        return "", {}
+    if not uses_rollup(f, now):
+        return (
+            "AND acc.id IN (SELECT c.account_id FROM cases_case c"
+            f" WHERE c.opened_at < %(period_end)s AND {condition})"
+        ), {}
+    utc = period_end.astimezone(UTC)
+    day = datetime(utc.year, utc.month, utc.day, tzinfo=UTC)
+    params: dict[str, Any] = {
+        "end_day": day,
+        "end_month": date(day.year, day.month, 1),
+        "end_slot": day.day,
+        "rollup_team": list(f.team_ids or ()),
+    }
     return (
-        "AND acc.id IN (SELECT c.account_id FROM cases_case c"
-        f" WHERE c.opened_at < %(period_end)s AND {condition})"
-    )
+        "AND acc.id IN (SELECT r.account_id FROM metrics_rollup_account_month_live r"
+        " WHERE r.team_id = ANY(%(rollup_team)s) AND r.month <= %(end_month)s"
+        " GROUP BY r.account_id HAVING sum(CASE WHEN r.month < %(end_month)s"
+        " THEN r.opened[32] ELSE r.opened[%(end_slot)s] END) > 0"
+        " UNION SELECT c.account_id FROM cases_case c"
+        " WHERE c.opened_at >= %(end_day)s AND c.opened_at < %(period_end)s"
+        f" AND c.account_id IS NOT NULL AND {condition})"
+    ), params
 
 
 def _periods(f: KpiFilter, now: datetime) -> tuple[datetime, datetime, datetime]:
@@ -352,6 +504,46 @@ def _periods(f: KpiFilter, now: datetime) -> tuple[datetime, datetime, datetime]
     and the previous period has the same elapsed duration."""
     period_end = max(min(f.end, now), f.start)
     return f.start - (period_end - f.start), f.start, period_end
+
+
+def uses_rollup(f: KpiFilter, now: datetime) -> bool:
+    """Whether the period's figures come from metrics_rollup_account_month: rollups on and
+    no slice but team (segments only filter the listed rows). Any window, time zone and
+    ``now``: the boundaries' partial days are read from the case tables, and the
+    reopenings after ``now`` (none for the live endpoint; a back-test's whole future) are
+    subtracted by index."""
+    del now
+    return rollups_enabled() and not sliced_dims(f) - {"team", "segment"}
+
+
+def _figures_sql(
+    f: KpiFilter,
+    now: datetime,
+    previous_start: datetime,
+    start: datetime,
+    period_end: datetime,
+    condition: str,
+) -> tuple[str, dict[str, Any]]:
+    """The CTEs case_figures, reopen_figures and survey_figures (and their parameters),
+    from the rollup when it answers, else from the case tables: the same rows either way."""
+    if not uses_rollup(f, now):
+        return RAW_FIGURES_SQL.strip().format(slice=condition), {}
+    # Unsliced, the rows summed over teams (a third as many).
+    params: dict[str, Any] = {}
+    live, rollup_slice = "metrics_rollup_account_month_all_live", "TRUE"
+    if f.team_ids is not None:
+        live, rollup_slice = "metrics_rollup_account_month_live", "r.team_id = ANY(%(rollup_team)s)"
+        params = {"rollup_team": list(f.team_ids)}
+    bounds = {"p": previous_start, "s": start, "e": period_end}
+    for name, moment in bounds.items():
+        params.update(boundary_params(name, boundary(moment)))
+    slots = {f"slot_{name}": slot_sql(name) for name in bounds}
+    return (
+        ROLLUP_FIGURES_SQL.strip().format(
+            slice=condition, rollup_slice=rollup_slice, live=live, **slots
+        ),
+        params,
+    )
 
 
 def kpi_account_risk(
@@ -375,12 +567,15 @@ def kpi_account_risk(
     """
     previous_start, start, period_end = _periods(f, now)
     condition, params = slice_sql(replace(f, segments=None), alias="c")
+    figures_sql, figure_params = _figures_sql(f, now, previous_start, start, period_end, condition)
     adjusted_columns = ", ".join(f"{ADJUSTED[fd.name]} AS adj_{fd.name}" for fd in FACTORS)
     points_columns = ", ".join(
         f"{_points_sql(fd, f'ad.adj_{fd.name}')} AS pts_{fd.name}" for fd in FACTORS
     )
     points_sum = " + ".join(f"pts_{fd.name}" for fd in FACTORS)
     sql = RISK_SQL.format(
+        figures=figures_sql,
+        open=OPEN_SQL.strip().format(slice=condition),
         slice=condition,
         population=_population_sql(f, condition),
         adjusted_columns=adjusted_columns,
@@ -392,6 +587,7 @@ def kpi_account_risk(
         sql,
         {
             **params,
+            **figure_params,
             "now": now,
             "start": start,
             "period_end": period_end,
@@ -423,11 +619,21 @@ def kpi_account_risk(
     )
 
 
+def _sample_sd(n: int, total: int, squares: int) -> float | None:
+    """The sample standard deviation of ``n`` integer answers from their sum and sum of
+    squares, computed exactly (a fraction) before the square root: the same float whichever
+    path summed them."""
+    if n < 2:
+        return None
+    return math.sqrt(Fraction(n * squares - total * total, n * (n - 1)))
+
+
 def _account(r: dict[str, Any], min_n: int) -> AccountFigures:
     """One already-aggregated account row → its figures (no per-case work here)."""
     responses = int(r["responses"])
     mean = r["csat_sum"] / responses if responses else None
-    half = Z95 * r["csat_sd"] / responses**0.5 if r["csat_sd"] is not None else None
+    sd = _sample_sd(responses, int(r["csat_sum"] or 0), int(r["csat_sq"]))
+    half = Z95 * sd / responses**0.5 if sd is not None else None
     shown = responses >= min_n
     csat = MeanCsat(
         n=responses,
@@ -504,11 +710,12 @@ def kpi_account_turnover(*, f: KpiFilter, now: datetime) -> Turnover:
     """
     _, start, period_end = _periods(f, now)
     condition, params = slice_sql(replace(f, segments=None), alias="c")
-    population = _turnover_population_sql(f, condition)
+    population, population_params = _turnover_population_sql(f, condition, now, period_end)
     (row,) = fetch_dicts(
         TURNOVER_SQL.format(population=population),
         {
             **params,
+            **population_params,
             "start": start,
             "period_end": period_end,
             "segments": list(f.segments) if f.segments is not None else None,
