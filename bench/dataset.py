@@ -24,7 +24,7 @@ from django.db.migrations.executor import MigrationExecutor
 from psycopg import sql
 
 from cases.models import Case, CaseEvent, SurveyResponse, Team
-from metrics.rollups import rollups_compact
+from metrics.rollups.every import compact_every_rollup
 
 MARKER_KIND = "supportmetrics-benchmark"
 # Sources of the cases the ingest part writes; deleted after each run (and before, if an
@@ -239,7 +239,7 @@ def prepare(
     # their live size; the figures served from them would be measured on the bloat. A few
     # seconds, so a reused data set is compacted too (an earlier run may have bloated it).
     began = time.perf_counter()
-    if rollups_compact():  # not inside a caller's transaction (a test's)
+    if compact_every_rollup():  # not inside a caller's transaction (a test's)
         log(f"rollups compacted in {time.perf_counter() - began:.1f}s")
     compact_seconds = time.perf_counter() - began
     began = time.perf_counter()
@@ -268,5 +268,5 @@ def vacuum_after_ingest(log: Callable[[str], None]) -> None:
     began = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute("VACUUM (ANALYZE) cases_case, cases_caseevent")
-    rollups_compact()
+    compact_every_rollup()
     log(f"VACUUM (ANALYZE) of cases and events in {time.perf_counter() - began:.1f}s")

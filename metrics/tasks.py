@@ -10,7 +10,8 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from metrics import rollups, services
+from metrics import services
+from metrics.rollups.every import compact_every_rollup, rebuild_every_rollup
 
 
 @shared_task(name="metrics.tasks.account_risk_snapshot_refresh", acks_late=True)
@@ -30,6 +31,6 @@ def rollups_rebuild() -> dict[str, int]:
     """Weekly: recompute the rollup tables from the cases (the triggers keep them exact;
     this repairs anything written with the triggers disabled, e.g. by a raw restore), then
     compact them (the rebuild rewrites every row)."""
-    counts = rollups.rollups_rebuild()
-    rollups.rollups_compact()
+    counts = rebuild_every_rollup()
+    compact_every_rollup()
     return counts

@@ -20,6 +20,7 @@ from metrics.models import (
     RollupResolvedDay,
 )
 from metrics.rollups import ddl, rollups_check, rollups_rebuild
+from metrics.rollups.every import check_every_rollup
 from metrics.rollups.spec import TABLES
 from tests.factories import CategoryFactory
 from tests.metrics.builders import at, make_case
@@ -272,12 +273,40 @@ def test_the_nightly_task_is_idempotent(org):
         "metrics_rollup_backlog_day": 2,
         "metrics_rollup_rep_day": 2,
         "metrics_rollup_resolved_day": 1,
+        # Its resolution (no first response): its team and every team, per day and month.
+        "metrics_duration_rollup": 4,
+        # One resolution without a survey response: one fact, one day row.
+        "metrics_csat_fact": 1,
+        "metrics_rollup_csat_day": 1,
+        # Taken on (assigned) and resolved.
+        "metrics_load_fact": 2,
+        # The case has no account.
+        "metrics_rollup_account_month": 0,
     }
     assert tasks.rollups_rebuild.delay().get() == expected
     state = everything()
     assert tasks.rollups_rebuild.delay().get() == expected
     assert everything() == state
-    assert rollups_check() == []
+    assert check_every_rollup() == []
+
+
+def test_the_check_of_every_rollup_names_each_damaged_table(org):
+    make_case(
+        org, "a", "2026-03-02T09:30", org.rep_a1, [(CaseEvent.Type.RESOLVED, "2026-03-03T00:00")]
+    )
+    assert check_every_rollup() == []
+    damaged = ("metrics_duration_rollup", "metrics_csat_fact", "metrics_load_fact")
+    with connection.cursor() as cursor:  # as if written with the triggers off
+        for table in damaged:
+            cursor.execute(f"DELETE FROM {table}")
+    found = {(d.table, d.stale, d.missing) for d in check_every_rollup()}
+    assert found == {
+        ("metrics_duration_rollup", 0, 4),
+        ("metrics_csat_fact", 0, 1),
+        ("metrics_load_fact", 0, 2),
+    }
+    call_command("rollups_rebuild", stdout=StringIO())
+    assert check_every_rollup() == []
 
 
 def test_installed_functions_are_what_the_module_generates():

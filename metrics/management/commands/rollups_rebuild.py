@@ -9,7 +9,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from metrics.rollups import rollups_check, rollups_compact, rollups_rebuild
+from metrics.rollups.every import (
+    check_every_rollup,
+    compact_every_rollup,
+    rebuild_every_rollup,
+)
 
 
 class Command(BaseCommand):
@@ -31,13 +35,13 @@ class Command(BaseCommand):
     def handle(self, *args: Any, check: bool, compact: bool, **options: Any) -> None:
         started = time.perf_counter()
         if compact:
-            if not rollups_compact():
+            if not compact_every_rollup():
                 raise CommandError("Cannot compact inside a transaction.")
             elapsed = time.perf_counter() - started
             self.stdout.write(self.style.SUCCESS(f"Rollups compacted in {elapsed:.1f}s."))
             return
         if check:
-            differences = rollups_check()
+            differences = check_every_rollup()
             for d in differences:
                 self.stdout.write(f"{d.table}: {d.stale} stale rows, {d.missing} missing rows")
             if differences:
@@ -48,8 +52,8 @@ class Command(BaseCommand):
                 )
             )
             return
-        counts = rollups_rebuild()
-        rollups_compact()
+        counts = rebuild_every_rollup()
+        compact_every_rollup()
         rows = ", ".join(f"{table} {n:,}" for table, n in counts.items())
         self.stdout.write(
             self.style.SUCCESS(f"Rollups rebuilt in {time.perf_counter() - started:.1f}s: {rows}.")
