@@ -19,15 +19,42 @@ TARGET_CSV = 10_000
 TARGET_RSS_MB = 300.0
 
 
+LATEST_FORMAT = "supportmetrics-bench-latest/1"
+
+
 def write(results: dict[str, Any], directory: Path) -> list[Path]:
-    """``latest.json`` and ``<cases>-<date>.json`` (a later run the same day replaces it)."""
+    """``<cases>-<date>.json`` (a later run the same day replaces it) and ``latest.json``.
+
+    ``latest.json`` holds the newest run of each data-set size under ``runs`` (keyed by the
+    case count), so a 5M run does not push the 1M run out; ``newest`` names the last one.
+    """
     directory.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(results, indent=1, ensure_ascii=False) + "\n"
-    day = results["started_at"][:10]
-    paths = [directory / "latest.json", directory / f"{results['dataset']['cases']}-{day}.json"]
-    for path in paths:
-        path.write_text(text)
-    return paths
+    cases = str(results["dataset"]["cases"])
+    dated = directory / f"{cases}-{results['started_at'][:10]}.json"
+    dated.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+    latest = directory / "latest.json"
+    runs = read_latest(latest)
+    runs[cases] = results
+    ordered = dict(sorted(runs.items(), key=lambda item: int(item[0])))
+    document = {"format": LATEST_FORMAT, "newest": cases, "runs": ordered}
+    latest.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+    return [latest, dated]
+
+
+def read_latest(path: Path) -> dict[str, dict[str, Any]]:
+    """The runs ``latest.json`` holds by case count; a file from before it held several
+    runs (one run at the top level) counts as that run; none or unreadable → none."""
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(document, dict):
+        return {}
+    if document.get("format") == LATEST_FORMAT:
+        return dict(document.get("runs") or {})
+    if "dataset" in document:
+        return {str(document["dataset"]["cases"]): document}
+    return {}
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:

@@ -48,7 +48,10 @@ def test_benchmark_end_to_end_through_gunicorn(tmp_path):
 
     latest = tmp_path / "latest.json"
     dated = tmp_path / f"{CASES}-{results['started_at'][:10]}.json"
-    assert json.loads(latest.read_text()) == json.loads(dated.read_text()) == results
+    assert json.loads(dated.read_text()) == results
+    document = json.loads(latest.read_text())
+    assert document["newest"] == str(CASES)
+    assert document["runs"] == {str(CASES): results}
 
     assert results["dataset"]["cases"] == CASES
     assert results["dataset"]["seeded"] is True
@@ -218,3 +221,25 @@ def test_reuse_accepts_a_data_set_this_run_migrated_forward():
         == "migrations were applied since it was seeded"
     )
     assert datasets._reuse_refusal(spec, {**marker, "migrations": current}, NOW, current) == ""
+
+
+def _run_of(cases: int, day: str) -> dict[str, object]:
+    return {"dataset": {"cases": cases}, "started_at": f"{day}T10:00:00+00:00", "endpoints": []}
+
+
+def test_latest_keeps_the_newest_run_of_each_size(tmp_path):
+    # A file from before latest.json held several runs: one run at the top level.
+    (tmp_path / "latest.json").write_text(json.dumps(_run_of(1_000_000, "2026-11-20")))
+
+    report.write(_run_of(5_000_000, "2026-11-21"), tmp_path)
+    newer_1m = _run_of(1_000_000, "2026-11-22")
+    report.write(newer_1m, tmp_path)
+
+    document = json.loads((tmp_path / "latest.json").read_text())
+    assert document["format"] == report.LATEST_FORMAT
+    assert document["newest"] == "1000000"
+    assert list(document["runs"]) == ["1000000", "5000000"]
+    assert document["runs"]["1000000"] == newer_1m
+    assert document["runs"]["5000000"] == _run_of(5_000_000, "2026-11-21")
+    dated = sorted(p.name for p in tmp_path.glob("*-2026-*.json"))
+    assert dated == ["1000000-2026-11-22.json", "5000000-2026-11-21.json"]
