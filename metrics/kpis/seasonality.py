@@ -565,7 +565,10 @@ weeks AS (
                            interval '1 week') AS w
 )
 SELECT g.grp, wk.week, coalesce(x.n, 0) AS n, cat.slug, cat.name,
-       (SELECT min(c.opened_at) FROM cases_case c WHERE {slice}) AS data_start
+       -- On the first row only: Python reads it from there, and a timestamp on each of the
+       -- ~3,500 rows cost more to decode than the whole query took.
+       CASE WHEN row_number() OVER (ORDER BY g.grp, wk.week) = 1
+            THEN (SELECT min(c.opened_at) FROM cases_case c WHERE {slice}) END AS data_start
   FROM groups g CROSS JOIN weeks wk
   LEFT JOIN counts x ON x.grp = g.grp AND x.week = wk.week
   LEFT JOIN cases_category cat ON cat.id = g.grp
