@@ -226,7 +226,9 @@ def test_concurrent_resolutions_one_wins_the_other_gets_a_4xx(org):
     assert loser.json()["code"] in ("case_not_open", "event_out_of_order")
     stored = Case.objects.get(pk=case.pk)
     assert stored.status == CaseStatus.RESOLVED
-    assert list(stored.events.values_list("event_type", flat=True).order_by("occurred_at")) == [
+    # created and assigned share a timestamp: the id (insert order) breaks the tie.
+    events = stored.events.order_by("occurred_at", "id").values_list("event_type", flat=True)
+    assert list(events) == [
         "created",
         "assigned",
         "resolved",
