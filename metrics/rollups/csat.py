@@ -16,7 +16,7 @@ Two tables (plus a pending table, as in metrics.rollups.ddl):
 Everything a case's facts depend on is on the case's own rows: its team, ``resolved_at``,
 ``resolved_by`` and reopen count; its ``resolved`` and ``assigned`` events; its survey
 responses. So every statement-level trigger does the same thing for the cases its
-statement touched (``metrics_csat_refresh(ids)``): under a per-case advisory lock (two
+statement touched (``metrics_csat_refresh(ids)``): under a row lock on each case (two
 writers of one case take turns, and the second sees the first's commit), delete the
 case's stored facts, insert them recomputed from the case tables, and append the
 difference per (team, day, rep) to ``metrics_rollup_csat_pending``. A later response that
@@ -44,10 +44,8 @@ LIVE = f"{DAY}_live"
 REFRESH = "metrics_csat_refresh"
 FOLD = "metrics_csat_fold"
 REBUILD = "metrics_csat_rebuild"
-# Advisory locks (nothing else in the database uses these numbers): the one writer that
-# folds (a bigint key), and the per-case lock (two-int keys, this class and the case id).
+# The advisory lock of the one writer that folds (nothing else in the database uses it).
 FOLD_LOCK = 7_236_101_956
-CASE_LOCK_CLASS = 72_361_019
 
 # The summed measures, in column order.
 MEASURES = (
@@ -200,9 +198,9 @@ BEGIN
     IF ids IS NULL OR cardinality(ids) = 0 THEN
         RETURN;
     END IF;
-    -- In id order, so that two writers of several cases cannot wait for each other.
-    PERFORM pg_advisory_xact_lock({CASE_LOCK_CLASS}, (s.id % 2147483647)::int)
-       FROM (SELECT DISTINCT id FROM unnest(ids) AS u(id) WHERE id IS NOT NULL ORDER BY id) s;
+    -- Row locks in id order (two writers of several cases cannot wait for each other);
+    -- not advisory locks, which fill the shared lock table on a large import.
+    PERFORM 1 FROM cases_case WHERE id = ANY(ids) ORDER BY id FOR NO KEY UPDATE;
     -- A new statement, so a new snapshot: it sees what a writer we waited for committed.
     WITH old AS (
         DELETE FROM {FACT} o WHERE o.case_id = ANY(ids) RETURNING {old}
