@@ -111,7 +111,15 @@ def seed_demo(
             (CaseEvent, layout.events),
             (SurveyResponse, layout.surveys),
         ]
-        with _secondary_indexes_dropped(cursor, progress):
+        # The demo data set includes its rollups (metrics depends on cases, not the other
+        # way round, except for this one bulk load).
+        from metrics.rollups.every import per_case_rollups_deferred
+
+        tables = [model._meta.db_table for model, _ in BULK]
+        with (
+            per_case_rollups_deferred(cursor, tables),
+            _secondary_indexes_dropped(cursor, progress),
+        ):
             for payloads in prefetch(generate(world, cases, layout)):
                 parts = (payloads.cases, payloads.events, payloads.surveys)
                 for (model, columns), data in zip(targets, parts, strict=True):

@@ -8,6 +8,10 @@ in one place.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
 from metrics.rollups import accounts, csat, durations, load
 from metrics.rollups.services import (
     RollupDifference,
@@ -50,3 +54,40 @@ def check_every_rollup() -> list[RollupDifference]:
     if stale or missing:
         differences.append(RollupDifference(accounts.TABLE, stale, missing))
     return differences
+
+
+# The families whose triggers recompute each touched case's facts from the case tables:
+# (trigger-name prefix, rebuild function). Cheap for a request's writes; for a bulk load
+# of a million cases with its indexes dropped (the demo seed) each statement would read
+# whole tables, so such a load defers them (``per_case_rollups_deferred``).
+PER_CASE_FAMILIES = (
+    ("metrics_durations_", durations.REBUILD),
+    ("metrics_csat_", csat.REBUILD),
+    ("metrics_load_", load.REBUILD),
+    ("metrics_account_rollup_", accounts.REBUILD),
+)
+
+
+@contextmanager
+def per_case_rollups_deferred(cursor: Any, tables: Sequence[str]) -> Iterator[None]:
+    """Inside one transaction that holds ``tables`` exclusively (after a ``TRUNCATE``):
+    disable those families' triggers on ``tables``, and on the way out recompute the
+    families from the tables and enable the triggers again. If the load fails, the
+    rollback restores the triggers."""
+    prefixes = [prefix for prefix, _ in PER_CASE_FAMILIES]
+    cursor.execute(
+        "SELECT tgrelid::regclass::text, tgname FROM pg_trigger "
+        "WHERE tgrelid = ANY(%s::regclass[]) AND NOT tgisinternal "
+        "AND tgname LIKE ANY(%s) ORDER BY 1, 2",
+        [list(tables), [f"{p}%" for p in prefixes]],
+    )
+    triggers = cursor.fetchall()
+    for table, name in triggers:
+        cursor.execute(f'ALTER TABLE {table} DISABLE TRIGGER "{name}"')
+    yield
+    for table in tables:  # the rebuilds are planned on the loaded tables' statistics
+        cursor.execute(f"ANALYZE {table}")
+    for _, rebuild in PER_CASE_FAMILIES:
+        cursor.execute(f"SELECT {rebuild}()")
+    for table, name in triggers:
+        cursor.execute(f'ALTER TABLE {table} ENABLE TRIGGER "{name}"')

@@ -331,8 +331,9 @@ def test_installed_functions_are_what_the_module_generates():
 
 @pytest.mark.filterwarnings("ignore:Requested Holidays are available only")
 def test_seed_demo_ends_with_exact_rollups(db):
-    """The demo loader COPYs cases and events with the triggers on: the rollups it leaves
-    are exactly a rebuild's."""
+    """The demo loader COPYs cases and events with the hourly rollups' triggers on and the
+    per-case families deferred to a rebuild: every rollup it leaves is exactly a rebuild's,
+    and the deferred triggers are on again afterwards."""
     seed_demo(
         cases=400,
         seed=3,
@@ -341,4 +342,13 @@ def test_seed_demo_ends_with_exact_rollups(db):
         log=lambda m: None,
     )
     assert RollupCategoryDay.objects.exists()
-    assert rollups_check() == []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM metrics_csat_fact UNION ALL SELECT count(*) FROM"
+            " metrics_load_fact UNION ALL SELECT count(*) FROM metrics_duration_rollup"
+            " UNION ALL SELECT count(*) FROM metrics_rollup_account_month"
+        )
+        assert all(n > 0 for (n,) in cursor.fetchall())
+        cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled = 'D'")
+        assert cursor.fetchall() == []
+    assert check_every_rollup() == []
