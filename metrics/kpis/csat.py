@@ -271,7 +271,10 @@ WITH parts AS (
     SELECT f.rep_id, date_trunc('month', f.at AT TIME ZONE %(tz)s)::date,
            {", ".join(f"{rollup.FACT_MEASURES[m]}" for m in rollup.MEASURES)}
       FROM unnest(%(edge_starts)s::timestamptz[], %(edge_ends)s::timestamptz[]) AS w(lo, hi)
-      JOIN {rollup.FACT} f ON f.at >= w.lo AND f.at < w.hi
+     -- Each stretch by the facts' time index (OFFSET 0 keeps the subquery apart): as a
+     -- plain join sliced by team, the planner scanned every fact (140 ms at 1M cases).
+     CROSS JOIN LATERAL (SELECT * FROM {rollup.FACT} f
+                          WHERE f.at >= w.lo AND f.at < w.hi OFFSET 0) f
      WHERE {{fact_slice}}
 ),
 agg AS (
