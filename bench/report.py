@@ -152,6 +152,14 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
             f"{_fmt(floor.get('cases_with_events_per_s'), 0)} rows/s with their events, "
             f"{_fmt(floor.get('cases_rows_per_s'), 0)} rows/s alone; target ≥ {TARGET_CSV:,}"
         )
+    errors = results.get("percentile_errors")
+    if errors and errors.get("rows"):
+        worst = errors["worst"]
+        lines.append(
+            "response/resolution time median and p90 from the duration rollup: worst "
+            f"relative error {'n/a' if worst is None else f'{worst:.3%}'} against "
+            f"percentile_cont over {len(errors['rows'])} figures; bound {errors['bound']:.2%}"
+        )
     memory = results.get("memory")
     if memory:
         lines.append(

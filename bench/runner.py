@@ -28,7 +28,7 @@ from django.test.utils import override_settings
 from bench import dataset as datasets
 from bench import endpoints as targets
 from bench import floor as floors
-from bench import ingestion, machine, report
+from bench import ingestion, machine, percentiles, report
 from bench.server import STATIC_ROOT, Gunicorn, collect_static
 from bench.transport import HOST, Auth, HttpTransport, InProcessTransport, Transport
 
@@ -340,6 +340,7 @@ def run(options: Options, log: Callable[[str], None] = print) -> dict[str, Any]:
             finally:
                 measurer.close()
                 transport.close()
+            errors = percentiles.measure_errors(windows, subjects, log)
             if options.ingest:
                 ingest = _ingest(
                     options,
@@ -381,6 +382,7 @@ def run(options: Options, log: Callable[[str], None] = print) -> dict[str, Any]:
             {"label": w.label, "days": w.days, "requested_days": w.requested_days} for w in windows
         ],
         endpoints=rows,
+        percentile_errors=errors,
         ingest=ingest,
         memory=server.sampler.summary() if server and server.sampler else None,
         notes=notes,

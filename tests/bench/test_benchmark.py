@@ -85,6 +85,14 @@ def test_benchmark_end_to_end_through_gunicorn(tmp_path):
     assert windows["90d"]["days"] == 90
     assert windows["2y"]["requested_days"] == 730
 
+    # The rollup's percentile estimates, measured against percentile_cont: 2 measures ×
+    # 2 windows × 2 scopes, each within the documented bound.
+    errors = results["percentile_errors"]
+    assert len(errors["rows"]) == 8
+    measured = [r[k] for r in errors["rows"] for k in ("median", "p90") if r[k] is not None]
+    assert measured and max(measured) <= errors["bound"] < 0.02
+    assert errors["within_bound"] is True
+
     bulk = results["ingest"]["bulk_api"]
     assert bulk["results"] == {"created": 200} and bulk["errors"] == []
     assert (bulk["stored"], bulk["failed_batches"]) == (200, 0)
