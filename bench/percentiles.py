@@ -9,8 +9,9 @@ log-spaced buckets (metrics.rollups.durations); docs/metrics.md promises at most
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bench.endpoints import Subjects, Window
 from metrics.kpis.times import percentile_error
@@ -29,21 +30,24 @@ def measure_errors(
     bound = max_relative_error()
     if not rollups_enabled():  # every percentile is percentile_cont itself
         return {"bound": bound, "worst": None, "within_bound": True, "rows": []}
-    rows = []
+    rows: list[dict[str, Any]] = []
+    measured: list[float] = []
+    utc = ZoneInfo("UTC")
     for window in windows:
-        start = datetime.combine(window.first_day, time(0), tzinfo=UTC)
-        end = datetime.combine(window.last_day + timedelta(days=1), time(0), tzinfo=UTC)
+        start = datetime.combine(window.first_day, time(0), tzinfo=utc)
+        end = datetime.combine(window.last_day + timedelta(days=1), time(0), tzinfo=utc)
         for scope, teams in (("all", None), ("team", (subjects.team_id,))):
-            f = KpiFilter(start=start, end=end, tz=UTC, team_ids=teams)
+            f = KpiFilter(start=start, end=end, tz=utc, team_ids=teams)
             for measure in MEASURES:
                 errors = percentile_error(f, measure)
                 rows.append({"measure": measure, "window": window.label, "scope": scope, **errors})
+                measured += [e for e in errors.values() if e is not None]
                 log(
                     f"percentile estimate {measure:15s} {window.label:4s} {scope:5s} "
                     + "  ".join(f"{name} {_pct(errors[name])}" for name in ("median", "p90"))
                     + f"  (bound {bound:.2%})"
                 )
-    worst = max((r[k] for r in rows for k in ("median", "p90") if r[k] is not None), default=None)
+    worst = max(measured, default=None)
     return {
         "bound": bound,
         "worst": worst,
