@@ -353,7 +353,7 @@ edge AS (
     SELECT c.d, c.target FROM edge_cases c WHERE {slice}
 ),
 r AS MATERIALIZED (
-    SELECT r.cases, r.n, r.total, r.sumsq, r.fixed, r.hist, r.no_target, r.sla_met
+    SELECT r.cases, r.n, r.total, r.sumsq, r.fixed, r.no_target, r.sla_met
       FROM metrics_duration_rollup r
      WHERE r.measure = %(measure)s
        AND ((r.grain = 1 AND r.day = ANY(%(months)s::date[]))
@@ -362,9 +362,12 @@ r AS MATERIALIZED (
 ),
 hist AS (
     SELECT x.b, sum(x.v) AS v
-      FROM (SELECT u.i - 1 AS b, u.v
-              FROM r CROSS JOIN LATERAL unnest(r.hist) WITH ORDINALITY AS u(v, i)
-             WHERE u.v <> 0
+      FROM (SELECT h.bucket AS b, h.cases AS v
+              FROM metrics_duration_bucket h
+             WHERE h.measure = %(measure)s
+               AND ((h.grain = 1 AND h.day = ANY(%(months)s::date[]))
+                    OR (h.grain = 0 AND h.day = ANY(%(days)s::date[])))
+               AND {bucket_slice}
             UNION ALL
             SELECT {bucket}, 1 FROM edge e WHERE e.d IS NOT NULL) x
      GROUP BY x.b
@@ -417,6 +420,7 @@ def rollup_sql(measure: str, f: KpiFilter) -> tuple[str, dict[str, Any]]:
         target="cat.target_resolution_hours::bigint * 3600" if spec.sla else "NULL::bigint",
         target_join="JOIN cases_category cat ON cat.id = c.category_id" if spec.sla else "",
         rollup_slice=rollup_slice,
+        bucket_slice=rollup_slice.replace("r.team_id", "h.team_id"),
         bucket=durations.bucket_sql("e.d"),
         sla="TRUE" if spec.sla else "FALSE",
         fixed_sums=", ".join(f"sum(y.h_{name}) AS h_{name}" for name in names),

@@ -4,7 +4,7 @@
 #
 # The SQL is a copy of what metrics.rollups.csat generated when this migration was written
 # (a migration must not change when that module does);
-# tests/metrics/test_csat_rollup.py checks that the installed functions still match it.
+# tests/metrics/test_rollup_functions.py checks that the installed functions still match it.
 
 from django.db import migrations
 

@@ -10,10 +10,13 @@ period, in the calendar basis (``first_response_seconds`` / ``resolution_seconds
   ``sumsq`` (exact sums of the durations and of their squares, numeric): the mean and the
   sample standard deviation follow exactly;
 - ``fixed``: the counts in the seven fixed histogram buckets of metrics.kpis.times;
-- ``hist``: counts in ``BUCKETS`` log-spaced buckets — durations below ``EXACT`` seconds
-  each have their own bucket, then each bucket is ``RATIO`` times as wide as the one
-  before — from which the median and p90 are estimated (``percentile``) with a relative
-  error of at most √RATIO − 1 < 2% (proved in ``percentile``'s docstring);
+- in ``metrics_duration_bucket``, one row per key and non-empty bucket: counts in
+  ``BUCKETS`` log-spaced buckets — durations below ``EXACT`` seconds each have their own
+  bucket, then each bucket is ``RATIO`` times as wide as the one before — from which the
+  median and p90 are estimated (``percentile``) with a relative error of at most
+  √RATIO − 1 < 2% (proved in ``percentile``'s docstring). Sparse rows, not an array per
+  key: a statement adds to the few buckets its cases fall in, where merging a 464-element
+  array per touched key made the duration triggers most of the bulk API's cost;
 - resolution only: ``no_target`` (cases with a duration whose category has no
   ``target_resolution_hours``) and ``sla_met`` (duration ≤ the category's target), both
   under each category's *current* target.
@@ -46,6 +49,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 TABLE = "metrics_duration_rollup"
+BUCKET_TABLE = "metrics_duration_bucket"
 REBUILD = "metrics_duration_rollup_rebuild"
 CASE_TABLE = "cases_case"
 CATEGORY_TABLE = "cases_category"
@@ -173,10 +177,18 @@ def table_sql() -> list[str]:
     total numeric NOT NULL,
     sumsq numeric NOT NULL,
     fixed bigint[] NOT NULL,
-    hist integer[] NOT NULL,
     no_target bigint NOT NULL,
     sla_met bigint NOT NULL,
     PRIMARY KEY (measure, grain, day, team_id)
+)""",
+        f"""CREATE TABLE {BUCKET_TABLE} (
+    measure smallint NOT NULL,
+    team_id bigint NOT NULL,
+    grain smallint NOT NULL,
+    day date NOT NULL,
+    bucket smallint NOT NULL,
+    cases integer NOT NULL,
+    PRIMARY KEY (measure, grain, day, team_id, bucket)
 )""",
     ]
 
@@ -217,7 +229,6 @@ def apply_sql(cat: str, facts: str) -> str:
     """Sum ``facts`` (rows of facts_sql's columns) per key, for the day and the month of
     each, and add the sums to the table. ``cat`` selects the categories (id, target)."""
     key = ", ".join(f"k.{c}" for c in KEY)
-    zero_hist = "array_fill(0, ARRAY[" + str(BUCKETS) + "])"
     return f"""WITH cat AS MATERIALIZED ({cat}),
 facts AS MATERIALIZED (
         {facts}
@@ -248,21 +259,18 @@ buckets AS (
       FROM keyed k
      WHERE k.d IS NOT NULL
      GROUP BY {key}, b
+    HAVING sum(k.s) <> 0
 ),
-hists AS (
-    SELECT {key},
-           (SELECT array_agg(coalesce(m.v, 0) ORDER BY i.b)
-              FROM generate_series(0, {BUCKETS - 1}) AS i(b)
-              LEFT JOIN unnest(k.bs, k.vs) AS m(b, v) ON m.b = i.b) AS hist
-      FROM (SELECT {key}, array_agg(k.b) AS bs, array_agg(k.v) AS vs
-              FROM buckets k GROUP BY {key}) k
+bucketed AS (
+    INSERT INTO {BUCKET_TABLE} AS t ({", ".join(KEY)}, bucket, cases)
+    SELECT {key}, k.b, k.v FROM buckets k
+     ORDER BY k.measure, k.grain, k.day, k.team_id, k.b
+    ON CONFLICT (measure, grain, day, team_id, bucket) DO UPDATE SET
+        cases = t.cases + excluded.cases
 )
-INSERT INTO {TABLE} AS t ({", ".join(KEY)}, cases, n, total, sumsq, fixed, hist, no_target,
-                          sla_met)
-SELECT {key}, k.cases, k.n, k.total, k.sumsq, k.fixed, coalesce(h.hist, {zero_hist}),
-       k.no_target, k.sla_met
+INSERT INTO {TABLE} AS t ({", ".join(KEY)}, cases, n, total, sumsq, fixed, no_target, sla_met)
+SELECT {key}, k.cases, k.n, k.total, k.sumsq, k.fixed, k.no_target, k.sla_met
   FROM totals k
-  LEFT JOIN hists h USING ({", ".join(KEY)})
  ORDER BY k.measure, k.grain, k.day, k.team_id
 ON CONFLICT (measure, grain, day, team_id) DO UPDATE SET
     cases = t.cases + excluded.cases,
@@ -270,7 +278,6 @@ ON CONFLICT (measure, grain, day, team_id) DO UPDATE SET
     total = t.total + excluded.total,
     sumsq = t.sumsq + excluded.sumsq,
     {_merge("fixed")},
-    {_merge("hist")},
     no_target = t.no_target + excluded.no_target,
     sla_met = t.sla_met + excluded.sla_met"""
 
@@ -305,7 +312,7 @@ def case_trigger_statement(event: str) -> str:
         old, new = facts_sql("old_rows", -1, moved), facts_sql("new_rows", +1, moved)
         facts = f"{old}\n        UNION ALL {new}"
         return apply_sql(locked_categories(["old_rows", "new_rows"]), facts)
-    return f"DELETE FROM {TABLE}"  # truncate
+    return f"DELETE FROM {TABLE};\n    DELETE FROM {BUCKET_TABLE}"  # truncate
 
 
 def category_trigger_statement() -> str:
@@ -373,7 +380,9 @@ def function_sql() -> dict[str, str]:
         "metrics_durations_category_update", category_trigger_statement()
     )
     functions[REBUILD] = _function(
-        REBUILD, f"DELETE FROM {TABLE};\n    {rebuild_statement()}", returns="void"
+        REBUILD,
+        f"DELETE FROM {TABLE};\n    DELETE FROM {BUCKET_TABLE};\n    {rebuild_statement()}",
+        returns="void",
     )
     return functions
 
@@ -409,7 +418,7 @@ def uninstall_sql() -> list[str]:
     ]
     statements.append(f"DROP TRIGGER IF EXISTS metrics_durations_update ON {CATEGORY_TABLE}")
     statements += [f"DROP FUNCTION IF EXISTS {name}()" for name in function_sql()]
-    statements.append(f"DROP TABLE IF EXISTS {TABLE}")
+    statements.append(f"DROP TABLE IF EXISTS {TABLE}, {BUCKET_TABLE}")
     return statements
 
 
@@ -423,7 +432,7 @@ def function_bodies() -> dict[str, str]:
 
 def _lock(cursor) -> None:  # type: ignore[no-untyped-def]
     # EXCLUSIVE blocks the triggers' writes, not readers (as metrics.rollups.services).
-    cursor.execute(f"LOCK TABLE {TABLE} IN EXCLUSIVE MODE")
+    cursor.execute(f"LOCK TABLE {TABLE}, {BUCKET_TABLE} IN EXCLUSIVE MODE")
 
 
 @transaction.atomic
@@ -436,37 +445,40 @@ def durations_rebuild() -> int:
         return int(cursor.fetchone()[0])
 
 
-NONZERO = (
-    f"SELECT {', '.join(KEY)}, cases, n, total, sumsq, fixed, hist, no_target, sla_met "
-    f"FROM {{relation}} WHERE cases <> 0 OR n <> 0 OR total <> 0 OR sumsq <> 0 "
-    "OR no_target <> 0 OR sla_met <> 0 OR fixed <> array_fill(0::bigint, ARRAY[7]) "
-    f"OR hist <> array_fill(0, ARRAY[{BUCKETS}])"
-)
+NONZERO = {
+    TABLE: (
+        f"SELECT {', '.join(KEY)}, cases, n, total, sumsq, fixed, no_target, sla_met "
+        f"FROM {TABLE} WHERE cases <> 0 OR n <> 0 OR total <> 0 OR sumsq <> 0 "
+        "OR no_target <> 0 OR sla_met <> 0 OR fixed <> array_fill(0::bigint, ARRAY[7])"
+    ),
+    BUCKET_TABLE: f"SELECT {', '.join(KEY)}, bucket, cases FROM {BUCKET_TABLE} WHERE cases <> 0",
+}
 
 
 @dataclass(frozen=True)
 class DurationsDifference:
-    stale: int  # rows only in the table as the triggers kept it
+    stale: int  # rows only in the tables as the triggers kept them
     missing: int  # rows only in a rebuild
 
 
 def durations_check() -> DurationsDifference | None:
-    """Compare the table with a fresh rebuild (rolled back); None when they are equal
+    """Compare both tables with a fresh rebuild (rolled back); None when they are equal
     (all-zero rows aside)."""
+    stale = missing = 0
     with transaction.atomic(), connection.cursor() as cursor:
         _lock(cursor)
-        cursor.execute(
-            "CREATE TEMPORARY TABLE kept_durations ON COMMIT DROP AS "
-            + NONZERO.format(relation=TABLE)
-        )
+        for table, rows in NONZERO.items():
+            cursor.execute(f"CREATE TEMPORARY TABLE kept_{table} ON COMMIT DROP AS {rows}")
         sid = transaction.savepoint()
         cursor.execute(f"SELECT {REBUILD}()")
-        rebuilt = NONZERO.format(relation=TABLE)
-        cursor.execute(
-            f"SELECT (SELECT count(*) FROM (SELECT * FROM kept_durations EXCEPT ALL {rebuilt}) s), "
-            f"(SELECT count(*) FROM ({rebuilt} EXCEPT ALL SELECT * FROM kept_durations) m)"
-        )
-        stale, missing = cursor.fetchone()
+        for table, rows in NONZERO.items():
+            cursor.execute(
+                f"SELECT (SELECT count(*) FROM (SELECT * FROM kept_{table} EXCEPT ALL {rows}) s), "
+                f"(SELECT count(*) FROM ({rows} EXCEPT ALL SELECT * FROM kept_{table}) m)"
+            )
+            table_stale, table_missing = cursor.fetchone()
+            stale, missing = stale + table_stale, missing + table_missing
         transaction.savepoint_rollback(sid)
-        cursor.execute("DROP TABLE kept_durations")
+        for table in NONZERO:
+            cursor.execute(f"DROP TABLE kept_{table}")
     return DurationsDifference(stale, missing) if stale or missing else None
